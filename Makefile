@@ -1,0 +1,35 @@
+# Two commands: `make demo` (set up everything and serve the admin) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo install migrate test lint e2e bench clean
+
+demo: install migrate  ## Install, migrate, load demo data and serve on http://127.0.0.1:8000/admin/
+	$(BIN)/python manage.py demo_data
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python  ## Install the exact versions of requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+
+migrate:
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+
+test: install  ## Run the test suite (DATABASE_URL=postgres://... for PostgreSQL)
+	$(BIN)/python -m pytest -n 2 --create-db
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

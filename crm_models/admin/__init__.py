@@ -1,0 +1,3 @@
+from . import campaign, contract, customer, interaction, lead, service, users
+
+__all__ = ["campaign", "contract", "customer", "interaction", "lead", "service", "users"]

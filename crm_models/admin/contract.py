@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
+from unfold.decorators import display
+
+from crm_models.models import Contract
+
+from .base import CrmModelAdmin
+from .display import money
+
+
+@admin.register(Contract)
+class ContractAdmin(CrmModelAdmin):
+    list_display = ["name", "customer", "service", "display_amount", "start_date", "end_date", "signed_at"]
+    list_select_related = ["customer", "customer__lead", "service"]
+    list_filter = [
+        ("service", RelatedDropdownFilter),
+        ("signed_at", RangeDateFilter),
+        ("end_date", RangeDateFilter),
+    ]
+    search_fields = ["name", "customer__lead__last_name", "customer__lead__email"]
+    autocomplete_fields = ["customer", "service"]
+    fieldsets = [
+        (None, {"fields": ["name", "customer", "service", "amount"]}),
+        (_("Term"), {"fields": [("start_date", "end_date"), "signed_at"]}),
+        (_("Document"), {"fields": ["document"]}),
+    ]
+
+    @display(description=_("amount"), ordering="amount")
+    def display_amount(self, obj: Contract) -> str:
+        return money(obj.amount)

@@ -1,0 +1,103 @@
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.decorators import display
+
+from crm_models.models import Contract, Customer, Interaction
+from crm_models.normalization import format_phone
+from crm_models.roles import sees_everything
+
+from .base import CrmModelAdmin
+from .display import relative_time
+
+
+class ContractInline(TabularInline):
+    model = Contract
+    tab = True
+    extra = 0
+    fields = ["name", "service", "amount", "start_date", "end_date", "signed_at"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = _("contracts")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).visible_to(request.user).select_related("service")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(CrmModelAdmin):
+    list_display = ["name", "email", "phone", "campaign", "account_manager", "since"]
+    list_select_related = ["lead", "lead__campaign", "account_manager"]
+    search_fields = ["lead__first_name", "lead__last_name", "lead__email", "lead__phone"]
+    list_filter = [("created_at", RangeDateFilter)]
+    autocomplete_fields = ["lead"]
+    inlines = [ContractInline]
+    readonly_fields = ["timeline", "created_at"]
+    fieldsets = [
+        (_("Customer"), {"fields": ["lead", "account_manager", "created_at"]}),
+        (_("Interaction timeline"), {"fields": ["timeline"], "classes": ["tab"]}),
+    ]
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        filters: list = list(self.list_filter)
+        if sees_everything(request.user):
+            filters.insert(0, "account_manager")
+        return filters
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("lead")
+        if not sees_everything(request.user):
+            readonly.append("account_manager")
+        return readonly
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "account_manager":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @display(description=_("name"), ordering="lead__last_name")
+    def name(self, obj: Customer) -> str:
+        return obj.lead.full_name
+
+    @display(description=_("e-mail"), ordering="lead__email")
+    def email(self, obj: Customer) -> str:
+        return obj.lead.email
+
+    @display(description=_("phone"))
+    def phone(self, obj: Customer) -> str:
+        return format_phone(obj.lead.phone)
+
+    @display(description=_("campaign"))
+    def campaign(self, obj: Customer) -> str:
+        return str(obj.lead.campaign)
+
+    @display(description=_("customer since"), ordering="created_at")
+    def since(self, obj: Customer) -> str:
+        return relative_time(obj.created_at)
+
+    @display(description=_("interactions"))
+    def timeline(self, obj: Customer) -> str:
+        """The lead's whole timeline, from first contact through conversion and after.
+
+        Whoever may open a customer may read its lead's interactions (the scope
+        of Interaction includes the leads of one's own customers), so no
+        further filtering is needed here.
+        """
+        interactions = (
+            Interaction.objects.filter(lead_id=obj.lead_id)
+            .select_related("author")
+            .order_by("-happened_at", "-id")[:200]
+        )
+        return render_to_string("crm_models/timeline.html", {"interactions": interactions})

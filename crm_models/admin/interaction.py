@@ -1,0 +1,79 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter
+
+from crm_models.models import Interaction, Lead
+
+from .base import CrmModelAdmin
+from .display import relative_time
+
+
+def lead_choices_for_interactions(request: HttpRequest) -> Any:
+    return Lead.objects.open_for_interactions(request.user)
+
+
+class InteractionInline(TabularInline):
+    """The lead's timeline: newest first, author filled in from the request."""
+
+    model = Interaction
+    fk_name = "lead"
+    tab = True
+    extra = 0
+    fields = ["happened_at", "kind", "summary", "author"]
+    readonly_fields = ["author"]
+    ordering = ["-happened_at", "-id"]
+    verbose_name_plural = _("interaction timeline")
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).visible_to(request.user).select_related("author")
+
+    def _lead_is_open(self, request: HttpRequest, obj: Model | None) -> bool:
+        if obj is None:
+            return True
+        return lead_choices_for_interactions(request).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_add_permission(request, obj) and self._lead_is_open(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._lead_is_open(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._lead_is_open(request, obj)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(CrmModelAdmin):
+    list_display = ["happened", "kind", "lead", "short_summary", "author"]
+    list_filter = [("kind", ChoicesDropdownFilter), ("happened_at", RangeDateTimeFilter)]
+    list_select_related = ["lead", "author"]
+    search_fields = ["summary", "lead__first_name", "lead__last_name", "lead__email"]
+    autocomplete_fields = ["lead"]
+    fields = ["lead", "kind", "happened_at", "summary", "author"]
+    readonly_fields = ["author"]
+    date_hierarchy = None
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "lead":
+            kwargs["queryset"] = lead_choices_for_interactions(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
+        if not change:
+            obj.author = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("when"), ordering="happened_at")
+    def happened(self, obj: Interaction) -> str:
+        return relative_time(obj.happened_at)
+
+    @admin.display(description=_("summary"))
+    def short_summary(self, obj: Interaction) -> str:
+        return Truncator(obj.summary).chars(80)

@@ -1,0 +1,156 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
+    ChoicesDropdownFilter,
+    RangeDateFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import display
+
+from crm_models.models import Lead, LeadStatus
+from crm_models.normalization import format_phone, normalize_email, phone_search_term
+from crm_models.roles import sees_everything
+
+from .base import CrmModelAdmin
+from .display import STATUS_COLOURS, relative_time
+from .interaction import InteractionInline, lead_choices_for_interactions
+
+
+class OwnerFilter(RelatedDropdownFilter):
+    """Owners to filter by: only active staff, not every account ever made."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        users = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        return [(user.pk, user.get_full_name() or user.get_username()) for user in users]
+
+
+@admin.register(Lead)
+class LeadAdmin(CrmModelAdmin):
+    list_display = [
+        "full_name_display",
+        "email",
+        "phone_display",
+        "campaign",
+        "status_label",
+        "owner",
+        "created",
+    ]
+    list_display_links = ["full_name_display"]
+    list_select_related = ["campaign", "owner"]
+    search_fields = ["first_name", "last_name", "email", "phone", "company"]
+    search_help_text = _("Search by name, e-mail or phone (typed any way).")
+    autocomplete_fields = ["campaign"]
+    inlines = [InteractionInline]
+    readonly_fields = ["created_at", "updated_at", "converted_at"]
+    fieldsets = [
+        (
+            _("Contact"),
+            {"fields": [("first_name", "last_name"), ("email", "phone"), "company"]},
+        ),
+        (
+            _("Pipeline"),
+            {"fields": ["campaign", "status", "owner", "notes"]},
+        ),
+        (
+            _("Dates"),
+            {"fields": [("created_at", "updated_at"), "converted_at"], "classes": ["collapse"]},
+        ),
+    ]
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        filters: list = [
+            ("status", ChoicesDropdownFilter),
+            ("campaign", AutocompleteSelectFilter),
+            ("campaign__channel", ChoicesDropdownFilter),
+            ("created_at", RangeDateFilter),
+        ]
+        if sees_everything(request.user):
+            filters.insert(3, ("owner", OwnerFilter))
+        return filters
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> list:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not sees_everything(request.user):
+            readonly.append("owner")  # forced to the creator; only administrators reassign
+        if obj is not None and obj.status == LeadStatus.CONVERTED:
+            readonly.append("status")
+        return readonly
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "status":
+            # "Converted" is reached only through the conversion action, which also
+            # creates the customer and contract.
+            kwargs["choices"] = [c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "owner":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("owner", request.user.pk)
+        return initial
+
+    def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool) -> None:
+        if not change and not obj.owner_id:
+            obj.owner = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for inline_form in formset.forms:
+            instance = inline_form.instance
+            if inline_form.has_changed() and instance.pk is None and hasattr(instance, "author_id"):
+                instance.author = request.user
+        super().save_formset(request, form, formset, change)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        if request.GET.get("model_name") == "interaction":
+            # Autocomplete for an interaction's lead: only leads whose timeline
+            # this user works on.
+            queryset = queryset & lead_choices_for_interactions(request)
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        phone = phone_search_term(term)
+        if phone:
+            return queryset.filter(phone=phone), False
+        if "@" in term:
+            return queryset.filter(email__startswith=normalize_email(term)), False
+        condition = Q()
+        for word in term.split()[:4]:
+            condition &= (
+                Q(first_name__istartswith=word)
+                | Q(last_name__istartswith=word)
+                | Q(email__startswith=word.lower())
+                | Q(company__istartswith=word)
+            )
+        return queryset.filter(condition), False
+
+    @display(description=_("name"), ordering="last_name")
+    def full_name_display(self, obj: Lead) -> str:
+        return obj.full_name
+
+    @display(description=_("phone"), ordering="phone")
+    def phone_display(self, obj: Lead) -> str:
+        return format_phone(obj.phone)
+
+    @display(
+        description=_("status"), ordering="status", label={k.value: v for k, v in STATUS_COLOURS.items()}
+    )
+    def status_label(self, obj: Lead) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @display(description=_("created"), ordering="created_at")
+    def created(self, obj: Lead) -> str:
+        return relative_time(obj.created_at)

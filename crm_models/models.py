@@ -1,0 +1,347 @@
+"""The CRM's domain model. Field names follow DESIGN.md ("Names that other code
+builds on"); rules that must never be broken are database constraints, each with
+a message the admin form shows when it is violated."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+from simple_history.models import HistoricalRecords
+
+from .normalization import normalize_email, normalize_phone
+from .querysets import (
+    CampaignQuerySet,
+    ContractQuerySet,
+    CustomerQuerySet,
+    InteractionQuerySet,
+    LeadQuerySet,
+    ServiceQuerySet,
+)
+
+
+def money_field(verbose_name: "StrOrPromise") -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+
+END_BEFORE_START_MESSAGE = _("The end date cannot be before the start date.")
+NEGATIVE_AMOUNT_MESSAGE = _("The amount cannot be negative.")
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Service(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    price = money_field(_("price"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+        permissions = [
+            ("import_service", _("Can import services")),
+            ("export_service", _("Can export services")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="service_name_ci_unique",
+                violation_error_message=_("A service with this name already exists."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0),
+                name="service_price_non_negative",
+                violation_error_message=_("The price cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    SEARCH = "search", _("Search")
+    SOCIAL = "social", _("Social media")
+    EMAIL = "email", _("E-mail")
+    DISPLAY = "display", _("Display / banner")
+    REFERRAL = "referral", _("Referral")
+    OFFLINE = "offline", _("Offline")
+    OTHER = "other", _("Other")
+
+
+class Campaign(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=200)
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    budget = money_field(_("budget"))
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+
+    history = HistoricalRecords()
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-start_date", "name"]
+        permissions = [
+            ("import_campaign", _("Can import campaigns")),
+            ("export_campaign", _("Can export campaigns")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="campaign_name_ci_unique",
+                violation_error_message=_("A campaign with this name already exists."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(budget__gte=0),
+                name="campaign_budget_non_negative",
+                violation_error_message=_("The budget cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="campaign_end_after_start",
+                violation_error_message=END_BEFORE_START_MESSAGE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    QUALIFIED = "qualified", _("Qualified")
+    CONVERTED = "converted", _("Converted")
+    LOST = "lost", _("Lost")
+
+
+class Lead(TimeStampedModel):
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, help_text=_("Any format; stored as +7XXXXXXXXXX.")
+    )
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="leads"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_leads",
+        help_text=_("The operator responsible for this lead."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("convert_lead", _("Can convert leads into customers")),
+            ("import_lead", _("Can import leads")),
+            ("export_lead", _("Can export leads")),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="lead_status_created_idx"),
+            models.Index(fields=["campaign", "-created_at", "-id"], name="lead_campaign_created_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~models.Q(email=""),
+                name="lead_email_unique",
+                violation_error_message=_("A lead with this e-mail already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~models.Q(phone=""),
+                name="lead_phone_unique",
+                violation_error_message=_("A lead with this phone number already exists."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(email="") | ~models.Q(phone=""),
+                name="lead_has_contact",
+                violation_error_message=_("Give an e-mail or a phone number."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")),
+                name="lead_email_lowercase",
+                violation_error_message=_("The e-mail must be stored in lower case."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__startswith="+"),
+                name="lead_phone_e164",
+                violation_error_message=_("The phone must be stored in international format."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self) -> None:
+        # Normalise before the unique constraints are checked, so "Ivan@X.ru" and
+        # "ivan@x.ru", or "8 916 ..." and "+7916...", are recognised as one person.
+        self.email = normalize_email(self.email)
+        try:
+            self.phone = normalize_phone(self.phone)
+        except ValidationError as error:
+            raise ValidationError({"phone": error.messages}) from error
+
+
+class Customer(TimeStampedModel):
+    lead = models.OneToOneField(
+        Lead, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="customer"
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.PROTECT,
+        related_name="managed_customers",
+    )
+
+    history = HistoricalRecords()
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at", "-id"]
+        permissions = [("export_customer", _("Can export customers"))]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="customer_created_idx"),
+            models.Index(
+                fields=["account_manager", "-created_at", "-id"], name="customer_manager_created_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.lead.full_name
+
+
+def contract_document_path(instance: "Contract", filename: str) -> str:
+    """A random name under contracts/YYYY/MM/, keeping only the extension, so a
+    stored path reveals nothing and cannot be guessed."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return timezone.now().strftime(f"contracts/%Y/%m/{uuid.uuid4().hex}{suffix}")
+
+
+class Contract(TimeStampedModel):
+    name = models.CharField(_("name / number"), max_length=200)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    document = models.FileField(_("document"), upload_to=contract_document_path, blank=True, max_length=255)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    amount = money_field(_("amount"))
+    signed_at = models.DateField(_("signed on"), default=timezone.localdate)
+
+    history = HistoricalRecords()
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-signed_at", "-id"]
+        permissions = [("export_contract", _("Can export contracts"))]
+        indexes = [
+            models.Index(fields=["-signed_at", "-id"], name="contract_signed_idx"),
+            models.Index(fields=["customer", "-signed_at"], name="contract_customer_signed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0),
+                name="contract_amount_non_negative",
+                violation_error_message=NEGATIVE_AMOUNT_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="contract_end_after_start",
+                violation_error_message=END_BEFORE_START_MESSAGE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractionKind(models.TextChoices):
+    CALL = "call", _("Call")
+    EMAIL = "email", _("E-mail")
+    MEETING = "meeting", _("Meeting")
+    NOTE = "note", _("Note")
+
+
+class Interaction(TimeStampedModel):
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="interactions"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=InteractionKind.choices, default=InteractionKind.CALL
+    )
+    happened_at = models.DateTimeField(_("when"), default=timezone.now)
+    summary = models.TextField(_("summary"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        null=True,
+        blank=True,
+    )
+
+    history = HistoricalRecords()
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-happened_at", "-id"]
+        indexes = [
+            models.Index(fields=["-happened_at", "-id"], name="interaction_happened_idx"),
+            models.Index(fields=["lead", "-happened_at"], name="interaction_lead_happened_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary[:60]}"
