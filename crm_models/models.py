@@ -345,3 +345,45 @@ class Interaction(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary[:60]}"
+
+
+class ImportRecord(models.Model):
+    """One confirmed import: who imported which file into which model, and what
+    it did. Written once by the import service and read-only in the admin."""
+
+    class Kind(models.TextChoices):
+        LEAD = "lead", _("Leads")
+        SERVICE = "service", _("Services")
+        CAMPAIGN = "campaign", _("Campaigns")
+
+    class DuplicateMode(models.TextChoices):
+        UPDATE = "update", _("Update the existing record")
+        SKIP = "skip", _("Skip the row")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        related_name="import_records",
+    )
+    created_at = models.DateTimeField(_("imported at"), default=timezone.now, editable=False)
+    kind = models.CharField(_("imported into"), max_length=20, choices=Kind.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"))
+    file_format = models.CharField(_("file format"), max_length=20)
+    duplicate_mode = models.CharField(_("duplicates"), max_length=10, choices=DuplicateMode.choices)
+    rows_total = models.PositiveIntegerField(_("rows in file"))
+    created_count = models.PositiveIntegerField(_("new"))
+    updated_count = models.PositiveIntegerField(_("updated"))
+    skipped_count = models.PositiveIntegerField(_("skipped"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("import record")
+        verbose_name_plural = _("import records")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="importrecord_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name}"
