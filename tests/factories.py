@@ -92,5 +92,5 @@ class InteractionFactory(factory.django.DjangoModelFactory):
         model = Interaction
 
     lead = factory.SubFactory(LeadFactory)
-    summary = "Called the client"
+    summary = factory.Sequence(lambda n: f"Called the client, note {n:04d}")
     author = factory.LazyAttribute(lambda i: i.lead.owner)

@@ -156,12 +156,16 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
-# Number of reverse proxies in front of the app. 0 (default) trusts no
-# X-Forwarded-For at all, so nobody can forge their address; behind one proxy
-# set AXES_PROXY_COUNT=1 so the client address is the one that proxy saw.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# Client address for lockouts (django-ipware). Directly exposed (default), only
+# REMOTE_ADDR counts, so a forged X-Forwarded-For changes nothing. Behind one
+# reverse proxy that appends the client address to X-Forwarded-For (nginx:
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`), set
+# BEHIND_REVERSE_PROXY=1: the right-most entry, the one the proxy wrote, is used,
+# so neither the proxy's own address nor a forged left part decides a lockout.
+BEHIND_REVERSE_PROXY = env.bool("BEHIND_REVERSE_PROXY", default=False)
+AXES_IPWARE_PROXY_ORDER = "right-most"
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_REVERSE_PROXY else ["REMOTE_ADDR"]
 )
 
 # --- django-admin-charts ----------------------------------------------------

@@ -52,11 +52,21 @@ class ScopedAdminMixin:
             raise Http404
         return obj
 
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponse:
+        # Django redirects with "X doesn't exist"; a plain 404 is the same answer a
+        # row outside the user's scope gets, so the two cannot be told apart.
+        raise Http404
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
+        # Without the model permission: 403, like Django's own change view.
         # Administrators may read the history of deleted rows (simple-history's
-        # fallback); everyone else only of rows in their scope.
+        # fallback); everyone else only of rows in their scope (else 404).
+        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
         if not sees_everything(request.user):
             self.get_object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
@@ -68,6 +78,8 @@ class ScopedAdminMixin:
         version_id: str,
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
         obj = self.get_object_or_404(request, object_id)
         # simple-history lets "view OR change" save a revert; reverting is a change.
         if request.method == "POST" and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
