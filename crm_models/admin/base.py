@@ -59,6 +59,14 @@ class ScopedAdminMixin:
         # row outside the user's scope gets, so the two cannot be told apart.
         raise Http404
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
+        if protected:
+            # Business data is PROTECTed: say which rows block the delete rather
+            # than Django's misleading "you lack permission to delete leads".
+            perms_needed = set()
+        return deleted, model_count, perms_needed, protected
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
