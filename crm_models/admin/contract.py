@@ -6,12 +6,22 @@ from unfold.decorators import display
 from crm_models.models import Contract
 
 from .base import CrmModelAdmin
+from .contract_documents import ContractDocumentMixin
 from .display import money
 
 
 @admin.register(Contract)
-class ContractAdmin(CrmModelAdmin):
-    list_display = ["name", "customer", "service", "display_amount", "start_date", "end_date", "signed_at"]
+class ContractAdmin(ContractDocumentMixin, CrmModelAdmin):
+    list_display = [
+        "name",
+        "customer",
+        "service",
+        "display_amount",
+        "start_date",
+        "end_date",
+        "signed_at",
+        "document_link",
+    ]
     list_select_related = ["customer", "customer__lead", "service"]
     list_filter = [
         ("service", RelatedDropdownFilter),
