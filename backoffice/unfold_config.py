@@ -43,7 +43,11 @@ UNFOLD = {
     "SHOW_BACK_BUTTON": True,
     "ENVIRONMENT": "backoffice.unfold_config.environment_callback",
     "DASHBOARD_CALLBACK": "dashboards.views.dashboard_callback",
-    "COMMAND": {"search_models": True, "show_history": False},
+    "COMMAND": {
+        "search_models": False,
+        "search_callback": "backoffice.command_search.command_search",
+        "show_history": False,
+    },
     "COLORS": {
         "primary": {
             "50": "oklch(97.0% .014 254.604)",
@@ -118,6 +122,12 @@ UNFOLD = {
                         "icon": "campaign",
                         "link": reverse_lazy("admin:crm_models_campaign_changelist"),
                         "permission": _can("crm_models.view_campaign"),
+                    },
+                    {
+                        "title": _("Import records"),
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:crm_models_importrecord_changelist"),
+                        "permission": _can("crm_models.view_importrecord"),
                     },
                 ],
             },

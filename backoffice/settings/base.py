@@ -149,6 +149,12 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Limits checked before an uploaded import file is parsed in full.
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
+# An XLSX is a zip: its declared unpacked size is checked before openpyxl reads it.
+IMPORT_XLSX_MAX_UNPACKED_BYTES = env.int("IMPORT_XLSX_MAX_UNPACKED_BYTES", default=200 * 1024 * 1024)
 
 # --- django-axes: login throttling --------------------------------------------
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -173,6 +179,8 @@ ADMIN_CHARTS_D3_JS_PATH = "vendor/d3/d3.min.js"
 ADMIN_CHARTS_NVD3_JS_PATH = "vendor/nvd3/nv.d3.min.js"
 ADMIN_CHARTS_NVD3_CSS_PATH = "vendor/nvd3/nv.d3.min.css"
 ADMIN_CHARTS_USE_JQUERY = False
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "backoffice.reporting.CustomerDataReporterFilter"
 
 LOGGING = {
     "version": 1,
