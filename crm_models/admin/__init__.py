@@ -1,3 +1,3 @@
-from . import campaign, contract, customer, interaction, lead, service, users
+from . import campaign, contract, customer, import_record, interaction, lead, service, users
 
-__all__ = ["campaign", "contract", "customer", "interaction", "lead", "service", "users"]
+__all__ = ["campaign", "contract", "customer", "import_record", "interaction", "lead", "service", "users"]

@@ -3,13 +3,16 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter, RelatedDropdownFilter
 
 from crm_models.models import Campaign
+from crm_models.resources import CampaignResource
 
 from .base import CrmModelAdmin
 from .display import money
+from .importing import CrmImportExportMixin
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CrmModelAdmin):
+class CampaignAdmin(CrmImportExportMixin, CrmModelAdmin):
+    resource_classes = [CampaignResource]
     list_display = ["name", "service", "channel", "display_budget", "start_date", "end_date"]
     list_filter = [
         ("channel", ChoicesDropdownFilter),

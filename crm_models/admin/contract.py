@@ -4,14 +4,17 @@ from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.decorators import display
 
 from crm_models.models import Contract
+from crm_models.resources import ContractResource
 
 from .base import CrmModelAdmin
 from .contract_documents import ContractDocumentMixin
 from .display import money
+from .importing import CrmExportMixin
 
 
 @admin.register(Contract)
-class ContractAdmin(ContractDocumentMixin, CrmModelAdmin):
+class ContractAdmin(CrmExportMixin, ContractDocumentMixin, CrmModelAdmin):
+    resource_classes = [ContractResource]
     list_display = [
         "name",
         "customer",

@@ -11,10 +11,12 @@ from unfold.decorators import display
 
 from crm_models.models import Contract, Customer, Interaction
 from crm_models.normalization import format_phone
+from crm_models.resources import CustomerResource
 from crm_models.roles import sees_everything
 
 from .base import CrmModelAdmin
 from .display import relative_time
+from .importing import CrmExportMixin
 
 
 class ContractInline(TabularInline):
@@ -35,7 +37,8 @@ class ContractInline(TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CrmModelAdmin):
+class CustomerAdmin(CrmExportMixin, CrmModelAdmin):
+    resource_classes = [CustomerResource]
     list_display = ["name", "email", "phone", "campaign", "account_manager", "since"]
     list_select_related = ["lead", "lead__campaign", "account_manager"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "lead__phone"]

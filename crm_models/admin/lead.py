@@ -18,8 +18,11 @@ from crm_models.models import Lead, LeadStatus
 from crm_models.normalization import format_phone, normalize_email, phone_search_term
 from crm_models.roles import sees_everything
 
+from crm_models.resources import LeadResource
+
 from .base import CrmModelAdmin
 from .display import STATUS_COLOURS, relative_time
+from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
 
 
@@ -32,7 +35,8 @@ class OwnerFilter(RelatedDropdownFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(CrmModelAdmin):
+class LeadAdmin(CrmImportExportMixin, CrmModelAdmin):
+    resource_classes = [LeadResource]
     list_display = [
         "full_name_display",
         "email",

@@ -1,0 +1,51 @@
+"""An import between its preview and its confirmation.
+
+The preview's cleaned rows are kept in django-import-export's temporary storage
+(`IMPORT_EXPORT_TMP_STORAGE_CLASS`, media or cache based, so any app server can
+pick up the confirmation), under a random name, together with the user it
+belongs to: a name guessed or taken from someone else does nothing.
+"""
+
+import contextlib
+import json
+import re
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _storage(name: str | None = None) -> Any:
+    storage_class = import_string(settings.IMPORT_EXPORT_TMP_STORAGE_CLASS)
+    return storage_class(name=name, encoding="utf-8", read_mode="r")
+
+
+def pending_save(payload: dict[str, Any]) -> str:
+    token = uuid.uuid4().hex
+    _storage(token).save(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    return token
+
+
+def pending_load(token: str, *, user_id: int | None, kind: str) -> dict[str, Any] | None:
+    """The payload saved under `token` by this user for this model, else None."""
+    if not TOKEN_PATTERN.match(token or ""):
+        return None
+    try:
+        raw = _storage(token).read()
+    except (OSError, ValueError):
+        return None
+    if not raw:
+        return None
+    payload = json.loads(raw)
+    if payload.get("user_id") != user_id or payload.get("kind") != kind:
+        return None
+    return payload
+
+
+def pending_remove(token: str) -> None:
+    if TOKEN_PATTERN.match(token or ""):
+        with contextlib.suppress(OSError, ValueError):
+            _storage(token).remove()

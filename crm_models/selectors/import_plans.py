@@ -1,0 +1,245 @@
+"""What a cleaned import file would do to the database: which rows create,
+update or skip a record, and which rows cannot be imported and why.
+
+Read-only, so the preview (dry run) and the confirmed import run the very same
+checks. Each check costs a constant number of queries, whatever the file's size:
+referenced campaigns and services are loaded once, and existing e-mails and
+phones are fetched with one array query each.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from crm_models.importing.columns import CleanFile, RowIssue
+from crm_models.models import Campaign, ImportRecord, Lead, Service
+from crm_models.roles import UserLike
+
+UNKNOWN_CAMPAIGN_MESSAGE = _("No campaign with this name.")
+UNKNOWN_SERVICE_MESSAGE = _("No service with this name.")
+SAME_AS_ROW_MESSAGE = _("Same %(what)s as row %(row)s.")
+SAME_RECORD_AS_ROW_MESSAGE = _("Row %(row)s already changes this record.")
+TWO_LEADS_MESSAGE = _("The e-mail belongs to lead #%(email_lead)s and the phone to lead #%(phone_lead)s.")
+OUT_OF_SCOPE_MESSAGE = _("This %(what)s belongs to a lead you may not change.")
+DUPLICATE_LEAD_MESSAGE = _("Same %(what)s as lead #%(pk)s (%(name)s).")
+DUPLICATE_NAME_MESSAGE = _("Same name as %(model)s #%(pk)s (%(name)s).")
+EMAIL_WORD = _("e-mail")
+PHONE_WORD = _("phone")
+NAME_WORD = _("name")
+
+CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    row: int
+    message: str
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    duplicate_mode: str
+    rows_total: int
+    creates: list[list] = field(default_factory=list)
+    updates: list[tuple[int, list]] = field(default_factory=list)  # (pk, clean row)
+    skipped: list[int] = field(default_factory=list)
+    errors: list[RowIssue] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    # Referenced records by case-folded name: campaigns (leads) or services (campaigns).
+    references: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": len(self.creates),
+            "updated": len(self.updates),
+            "skipped": len(self.skipped),
+            "errors": len({issue.row for issue in self.errors}),
+        }
+
+
+def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _names_to_ids(queryset: Any) -> dict[str, int]:
+    return {name.casefold(): pk for pk, name in queryset.values_list("pk", "name")}
+
+
+def _leads_by(column: str, values: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Existing leads by normalised e-mail or phone: value -> (pk, name)."""
+    wanted = sorted({value for value in values if value})
+    if not wanted:
+        return {}
+    table = Lead._meta.db_table
+    found: dict[str, tuple[int, str]] = {}
+    with connection.cursor() as cursor:
+        # One array parameter instead of one placeholder per value; the unique
+        # indexes on email and phone make each lookup an index probe.
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {column}, id, first_name, last_name FROM {table} WHERE {column} = ANY(%s)",  # noqa: S608
+                [wanted],
+            )
+            rows = cursor.fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(wanted, 500):
+                placeholders = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {column}, id, first_name, last_name FROM {table} WHERE {column} IN ({placeholders})",  # noqa: S608
+                    chunk,
+                )
+                rows.extend(cursor.fetchall())
+    for value, pk, first_name, last_name in rows:
+        found[value] = (pk, f"{first_name} {last_name}".strip())
+    return found
+
+
+def _visible_lead_ids(user: UserLike, pks: set[int]) -> set[int]:
+    visible: set[int] = set()
+    for chunk in _chunks(sorted(pks)):
+        visible.update(Lead.objects.visible_to(user).filter(pk__in=chunk).values_list("pk", flat=True))
+    return visible
+
+
+def import_plan_build(*, clean: CleanFile, user: UserLike, duplicate_mode: str) -> ImportPlan:
+    """Classify every cleaned row; `clean.errors` (cell errors) are carried over."""
+    plan = ImportPlan(
+        kind=clean.spec.kind,
+        duplicate_mode=duplicate_mode,
+        rows_total=len(clean.rows) + len({issue.row for issue in clean.errors}),
+        errors=list(clean.errors),
+    )
+    if clean.spec.kind == ImportRecord.Kind.LEAD:
+        _plan_leads(plan, clean, user)
+    elif clean.spec.kind == ImportRecord.Kind.SERVICE:
+        _plan_named(plan, clean, user, Service, reference=None)
+    else:
+        _plan_named(plan, clean, user, Campaign, reference=("service", Service, UNKNOWN_SERVICE_MESSAGE))
+    plan.errors.sort(key=lambda issue: issue.row)
+    return plan
+
+
+def _record_duplicate(plan: ImportPlan, row: list, pk: int, message: str) -> None:
+    plan.duplicates.append(Duplicate(row[0], message))
+    if plan.duplicate_mode == ImportRecord.DuplicateMode.UPDATE:
+        plan.updates.append((pk, row))
+    else:
+        plan.skipped.append(row[0])
+
+
+def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
+    headers = clean.headers
+    plan.references = _names_to_ids(Campaign.objects.visible_to(user))
+    # Row layout: [row, first_name, last_name, email, phone, company, campaign, notes]
+    by_email = _leads_by("email", (row[3] for row in clean.rows))
+    by_phone = _leads_by("phone", (row[4] for row in clean.rows))
+    matched = {pk for pk, _name in by_email.values()} | {pk for pk, _name in by_phone.values()}
+    visible = _visible_lead_ids(user, matched) if matched else set()
+    seen_email: dict[str, int] = {}
+    seen_phone: dict[str, int] = {}
+    seen_lead: dict[int, int] = {}
+    email_word, phone_word = str(EMAIL_WORD), str(PHONE_WORD)
+    for row in clean.rows:
+        number, email, phone, campaign = row[0], row[3], row[4], row[6]
+        issues: list[RowIssue] = []
+        if campaign.casefold() not in plan.references:
+            issues.append(RowIssue(number, headers["campaign"], campaign, str(UNKNOWN_CAMPAIGN_MESSAGE)))
+        for value, seen, word, column in (
+            (email, seen_email, email_word, "email"),
+            (phone, seen_phone, phone_word, "phone"),
+        ):
+            if value and value in seen:
+                issues.append(
+                    RowIssue(
+                        number,
+                        headers[column],
+                        value,
+                        SAME_AS_ROW_MESSAGE % {"what": word, "row": seen[value]},
+                    )
+                )
+            elif value:
+                seen[value] = number
+        email_match = by_email.get(email) if email else None
+        phone_match = by_phone.get(phone) if phone else None
+        match = email_match or phone_match
+        if email_match and phone_match and email_match[0] != phone_match[0]:
+            issues.append(
+                RowIssue(
+                    number,
+                    headers["email"],
+                    email,
+                    TWO_LEADS_MESSAGE % {"email_lead": email_match[0], "phone_lead": phone_match[0]},
+                )
+            )
+        elif match and match[0] not in visible:
+            column, value, word = (
+                ("email", email, email_word) if email_match else ("phone", phone, phone_word)
+            )
+            issues.append(RowIssue(number, headers[column], value, OUT_OF_SCOPE_MESSAGE % {"what": word}))
+        elif match and match[0] in seen_lead:
+            column, value = ("email", email) if email_match else ("phone", phone)
+            issues.append(
+                RowIssue(
+                    number, headers[column], value, SAME_RECORD_AS_ROW_MESSAGE % {"row": seen_lead[match[0]]}
+                )
+            )
+        if issues:
+            plan.errors.extend(issues)
+            continue
+        if match:
+            seen_lead[match[0]] = number
+            word = email_word if email_match else phone_word
+            message = DUPLICATE_LEAD_MESSAGE % {"what": word, "pk": match[0], "name": match[1]}
+            _record_duplicate(plan, row, match[0], message)
+        else:
+            plan.creates.append(row)
+
+
+def _plan_named(
+    plan: ImportPlan,
+    clean: CleanFile,
+    user: UserLike,
+    model: type[Service] | type[Campaign],
+    reference: tuple[str, type[Service], Any] | None,
+) -> None:
+    """Services and campaigns: a record is identified by its name (any case)."""
+    headers = clean.headers
+    existing = {
+        name.casefold(): (pk, name)
+        for pk, name in model.objects.visible_to(user).values_list("pk", "name")  # type: ignore[attr-defined]
+    }
+    if reference is not None:
+        plan.references = _names_to_ids(reference[1].objects.visible_to(user))
+    seen: dict[str, int] = {}
+    name_word = str(NAME_WORD)
+    for row in clean.rows:
+        number, name = row[0], row[1]
+        key = name.casefold()
+        issues: list[RowIssue] = []
+        if reference is not None:
+            referenced = row[2]
+            if referenced.casefold() not in plan.references:
+                issues.append(RowIssue(number, headers[reference[0]], referenced, str(reference[2])))
+        if key in seen:
+            issues.append(
+                RowIssue(
+                    number, headers["name"], name, SAME_AS_ROW_MESSAGE % {"what": name_word, "row": seen[key]}
+                )
+            )
+        else:
+            seen[key] = number
+        if issues:
+            plan.errors.extend(issues)
+        elif key in existing:
+            pk, current = existing[key]
+            message = DUPLICATE_NAME_MESSAGE % {"model": model._meta.verbose_name, "pk": pk, "name": current}
+            _record_duplicate(plan, row, pk, message)
+        else:
+            plan.creates.append(row)

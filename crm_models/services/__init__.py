@@ -1,0 +1,1 @@
+"""Writes: small typed functions, one per use case (HackSoft style)."""

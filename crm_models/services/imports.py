@@ -1,0 +1,287 @@
+"""Writing a confirmed import: all rows or none, each with its history entry,
+and one `ImportRecord` describing it.
+
+New leads, the bulk of any real import, are written with PostgreSQL's COPY
+(table and history table), because Django's `bulk_create` and simple-history's
+`bulk_create_with_history` reach only a few thousand rows a second here (see
+bench/import_export.py). On other databases, and for updates, services and
+campaigns, simple-history's `bulk_create_with_history` /
+`bulk_update_with_history` write the rows and their history.
+"""
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from crm_models.importing.columns import CleanFile
+from crm_models.models import Campaign, ImportRecord, Lead, LeadStatus, Service
+from crm_models.roles import UserLike
+from crm_models.selectors.import_plans import ImportPlan, import_plan_build
+
+CHANGED_MEANWHILE_MESSAGE = _(
+    "The data changed while the file was being imported, so nothing was imported. Upload the file again."
+)
+HAS_ERRORS_MESSAGE = _("The file has rows that cannot be imported, so nothing was imported.")
+CHANGE_REASON = _("Import #%(pk)s: %(file)s")
+
+BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    name: str
+    sha256: str
+    size: int
+    file_format: str
+
+
+class ImportRejectedError(Exception):
+    """Nothing was written; `plan` (when given) holds the row errors to show."""
+
+    def __init__(self, message: Any, plan: ImportPlan | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.plan = plan
+
+
+def import_confirm(
+    *, clean: CleanFile, user: UserLike, duplicate_mode: str, imported_file: ImportedFile
+) -> tuple[ImportRecord, ImportPlan]:
+    """Re-check the cleaned rows against the database as it is now and write
+    them in one transaction.
+
+    Raises ImportRejectedError, with nothing written, when any row has an
+    error or a concurrent change breaks a uniqueness rule.
+    """
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            plan = import_plan_build(clean=clean, user=user, duplicate_mode=duplicate_mode)
+            if plan.errors:
+                raise ImportRejectedError(HAS_ERRORS_MESSAGE, plan)
+            record = ImportRecord.objects.create(
+                user=user,
+                kind=plan.kind,
+                file_name=imported_file.name[:255],
+                file_sha256=imported_file.sha256,
+                file_size=imported_file.size,
+                file_format=imported_file.file_format,
+                duplicate_mode=duplicate_mode,
+                rows_total=plan.rows_total,
+                created_count=len(plan.creates),
+                updated_count=len(plan.updates),
+                skipped_count=len(plan.skipped),
+            )
+            reason = CHANGE_REASON % {"pk": record.pk, "file": record.file_name}
+            writer = {
+                ImportRecord.Kind.LEAD: _write_leads,
+                ImportRecord.Kind.SERVICE: _write_services,
+                ImportRecord.Kind.CAMPAIGN: _write_campaigns,
+            }[ImportRecord.Kind(plan.kind)]
+            writer(plan, user, str(reason))
+            record.duration_ms = int((time.perf_counter() - started) * 1000)
+            record.save(update_fields=["duration_ms"])
+    except IntegrityError as error:
+        raise ImportRejectedError(CHANGED_MEANWHILE_MESSAGE) from error
+    return record, plan
+
+
+def _given(value: Any, current: Any) -> Any:
+    """A cell left empty keeps what the record already has."""
+    return current if value is None else value
+
+
+def _update_with_history(
+    model: type[Model], plan: ImportPlan, fields: list[str], apply: Any, user: UserLike, reason: str
+) -> None:
+    if not plan.updates:
+        return
+    now = timezone.now()
+    rows = dict(plan.updates)
+    objects = []
+    pks = sorted(rows)
+    for start in range(0, len(pks), BATCH):
+        for obj in model._default_manager.filter(pk__in=pks[start : start + BATCH]):
+            apply(obj, rows[obj.pk])
+            obj.updated_at = now  # type: ignore[attr-defined]
+            objects.append(obj)
+    bulk_update_with_history(
+        objects,
+        model,
+        [*fields, "updated_at"],
+        batch_size=BATCH,
+        default_user=user,
+        default_change_reason=reason,
+        default_date=now,
+    )
+
+
+def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
+    campaigns = plan.references
+
+    def apply(lead: Lead, row: list) -> None:
+        _number, first_name, last_name, email, phone, company, campaign, notes = row
+        lead.first_name = first_name
+        lead.last_name = _given(last_name, lead.last_name)
+        lead.email = _given(email, lead.email)
+        lead.phone = _given(phone, lead.phone)
+        lead.company = _given(company, lead.company)
+        lead.campaign_id = campaigns[campaign.casefold()]
+        lead.notes = _given(notes, lead.notes)
+
+    fields = ["first_name", "last_name", "email", "phone", "company", "campaign", "notes"]
+    _update_with_history(Lead, plan, fields, apply, user, reason)
+    if not plan.creates:
+        return
+    now = timezone.now()
+    leads = (
+        {
+            "created_at": now,
+            "updated_at": now,
+            "first_name": first_name,
+            "last_name": last_name or "",
+            "email": email or "",
+            "phone": phone or "",
+            "company": company or "",
+            "campaign": campaigns[campaign.casefold()],
+            "status": LeadStatus.NEW.value,
+            "owner": user.pk,  # forced: the file never names the owner
+            "notes": notes or "",
+            "converted_at": None,
+        }
+        for _number, first_name, last_name, email, phone, company, campaign, notes in plan.creates
+    )
+    if connection.vendor == "postgresql":
+        _copy_with_history(Lead, leads, len(plan.creates), user, reason, now)
+    else:
+        objects = [Lead(**{_attname(Lead, k): v for k, v in values.items()}) for values in leads]
+        bulk_create_with_history(
+            objects, Lead, batch_size=BATCH, default_user=user, default_change_reason=reason, default_date=now
+        )
+
+
+def _attname(model: type[Model], name: str) -> str:
+    return model._meta.get_field(name).attname  # type: ignore[union-attr]
+
+
+def _copy_with_history(
+    model: type[Model], rows: Any, count: int, user: UserLike, reason: str, now: Any
+) -> None:
+    """COPY `count` new rows and their '+' history rows, with primary keys taken
+    from the table's own sequence so the history rows can point at them."""
+    table = model._meta.db_table
+    history_table = model.history.model._meta.db_table  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        first = True
+        columns: list[str] = []
+        raw = cursor.cursor
+        with raw.copy(_copy_sql(table, ["id"], model, None)) as copy_main:
+            buffered: list[tuple] = []
+            for pk, values in zip(ids, rows, strict=True):
+                if first:
+                    columns = list(values)
+                    first = False
+                record = (pk, *values.values())
+                copy_main.write_row(record)
+                buffered.append(record)
+        history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+        with raw.copy(_copy_sql(history_table, ["id"], model, columns, history_columns)) as copy_history:
+            for record in buffered:
+                copy_history.write_row((*record, now, reason, "+", user.pk))
+
+
+def _copy_sql(
+    table: str,
+    leading: list[str],
+    model: type[Model],
+    names: list[str] | None,
+    trailing: list[str] | None = None,
+) -> str:
+    if names is None:
+        names = [
+            "created_at",
+            "updated_at",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "campaign",
+            "status",
+            "owner",
+            "notes",
+            "converted_at",
+        ]
+    model_columns = [str(model._meta.get_field(name).column) for name in names]  # type: ignore[union-attr]
+    columns = [*leading, *model_columns, *(trailing or [])]
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    return f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
+
+
+def _write_services(plan: ImportPlan, user: UserLike, reason: str) -> None:
+    def apply(service: Service, row: list) -> None:
+        _number, name, description, price, is_active = row
+        service.name = name
+        service.description = _given(description, service.description)
+        service.price = Decimal(price)
+        service.is_active = _given(is_active, service.is_active)
+
+    _update_with_history(Service, plan, ["name", "description", "price", "is_active"], apply, user, reason)
+    objects = [
+        Service(
+            name=name,
+            description=description or "",
+            price=Decimal(price),
+            is_active=True if is_active is None else is_active,
+        )
+        for _number, name, description, price, is_active in plan.creates
+    ]
+    bulk_create_with_history(
+        objects, Service, batch_size=BATCH, default_user=user, default_change_reason=reason
+    )
+
+
+def _write_campaigns(plan: ImportPlan, user: UserLike, reason: str) -> None:
+    services = plan.references
+
+    def apply(campaign: Campaign, row: list) -> None:
+        _number, name, service, channel, budget, start_date, end_date = row
+        campaign.name = name
+        campaign.service_id = services[service.casefold()]
+        campaign.channel = channel
+        campaign.budget = Decimal(budget)
+        campaign.start_date = start_date
+        campaign.end_date = end_date
+
+    fields = ["name", "service", "channel", "budget", "start_date", "end_date"]
+    _update_with_history(Campaign, plan, fields, apply, user, reason)
+    objects = [
+        Campaign(
+            name=name,
+            service_id=services[service.casefold()],
+            channel=channel,
+            budget=Decimal(budget),
+            start_date=start_date,
+            end_date=end_date,
+        )
+        for _number, name, service, channel, budget, start_date, end_date in plan.creates
+    ]
+    bulk_create_with_history(
+        objects, Campaign, batch_size=BATCH, default_user=user, default_change_reason=reason
+    )
+
+
+def import_error_message(plan: ImportPlan) -> str:
+    return gettext("%(count)s row(s) have errors.") % {"count": plan.counts["errors"]}
