@@ -1,9 +1,323 @@
-"""The admin index. Display only: numbers come from crm_models selectors."""
+"""The admin index and the campaign report. Display only: every number comes
+from `crm_models.selectors.metrics`; this module picks what a role may see and
+formats it."""
 
+import json
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm_models.selectors.metrics import (
+    CampaignMetrics,
+    CampaignRow,
+    Figures,
+    campaign_metrics,
+    lead_status_counts,
+    lead_timeseries,
+    user_sees_campaign_metrics,
+)
+
+from . import exports, formatting
+from .periods import Period, Preset, period_from_query
+
+UNKNOWN_FORMAT_MESSAGE = gettext_lazy("Unknown format: choose csv or xlsx.")
+CHARTS_PERMISSION = "admin_tools_stats.view_dashboardstats"
+# Bars beyond this many make the ROI chart unreadable: show the best and worst halves.
+ROI_CHART_BARS = 30
+BEST_WORST_ROWS = 5
+
+
+def _chart_json(data: dict[str, Any], options: dict[str, Any] | None = None) -> dict[str, str]:
+    return {"data": json.dumps(data), "options": json.dumps(options or {})}
+
+
+def _kpis(metrics: CampaignMetrics) -> list[dict[str, str]]:
+    now, before = metrics.totals, metrics.previous_totals
+    cards = [
+        (_("Leads"), formatting.count(now.leads), formatting.change(now.leads, before.leads)),
+        (
+            _("New customers"),
+            formatting.count(now.customers),
+            formatting.change(now.customers, before.customers),
+        ),
+        (
+            _("Conversion rate"),
+            formatting.percent(now.conversion_rate),
+            formatting.points_change(now.conversion_rate, before.conversion_rate),
+        ),
+        (_("Revenue"), formatting.money(now.revenue), formatting.change(now.revenue, before.revenue)),
+        (_("Ad spend"), formatting.money(now.spend), formatting.change(now.spend, before.spend)),
+        (_("ROI"), formatting.percent(now.roi), formatting.points_change(now.roi, before.roi)),
+    ]
+    return [
+        {"title": title, "value": value, "change": change, "trend": trend}
+        for title, value, (change, trend) in cards
+    ]
+
+
+def _with_roi(rows: list[CampaignRow]) -> list[CampaignRow]:
+    ranked = [row for row in rows if row.roi is not None]
+    return sorted(ranked, key=lambda row: (-(row.roi or Decimal(0)), row.campaign))
+
+
+def _roi_chart(ranked: list[CampaignRow]) -> dict[str, str]:
+    shown = ranked
+    if len(ranked) > ROI_CHART_BARS:
+        half = ROI_CHART_BARS // 2
+        shown = ranked[:half] + ranked[-half:]
+    return _chart_json(
+        {
+            "labels": [row.campaign for row in shown],
+            "datasets": [
+                {
+                    "label": _("ROI, %"),
+                    "data": [float(row.roi or 0) for row in shown],
+                    "backgroundColor": "var(--color-primary-600)",
+                }
+            ],
+        }
+    )
+
+
+def _channel_chart(metrics: CampaignMetrics) -> dict[str, str]:
+    return _chart_json(
+        {
+            "labels": [group.label for group in metrics.by_channel],
+            "datasets": [
+                {
+                    "label": _("Revenue"),
+                    "data": [float(group.revenue) for group in metrics.by_channel],
+                    "backgroundColor": "var(--color-primary-600)",
+                },
+                {
+                    "label": _("Ad spend"),
+                    "data": [float(group.spend) for group in metrics.by_channel],
+                    "backgroundColor": "var(--color-primary-300)",
+                },
+            ],
+        }
+    )
+
+
+def _timeline_chart(request: HttpRequest, period: Period) -> dict[str, str]:
+    points = lead_timeseries(user=request.user, date_from=period.date_from, date_to=period.date_to)
+    return _chart_json(
+        {
+            "labels": [date_format(point.day, "SHORT_DATE_FORMAT") for point in points],
+            "datasets": [
+                {
+                    "label": _("New leads"),
+                    "data": [point.leads for point in points],
+                    "borderColor": "var(--color-primary-600)",
+                    "backgroundColor": "var(--color-primary-600)",
+                },
+                {
+                    "label": _("Conversions"),
+                    "data": [point.customers for point in points],
+                    "borderColor": "var(--color-primary-300)",
+                    "backgroundColor": "var(--color-primary-300)",
+                },
+            ],
+        }
+    )
+
+
+def _leads_link(row: CampaignRow) -> str:
+    url = (
+        reverse("admin:crm_models_lead_changelist")
+        + "?"
+        + urlencode({"campaign__id__exact": row.campaign_id})
+    )
+    return format_html(
+        '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, row.campaign
+    )
+
+
+def _roi_table(rows: list[CampaignRow]) -> dict[str, Any]:
+    return {
+        "headers": [_("Campaign"), _("Channel"), _("Leads"), _("Revenue"), _("Ad spend"), _("ROI")],
+        "rows": [
+            [
+                _leads_link(row),
+                row.channel_label,
+                formatting.count(row.leads),
+                formatting.money(row.revenue),
+                formatting.money(row.spend),
+                formatting.percent(row.roi),
+            ]
+            for row in rows
+        ],
+    }
+
+
+def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
+    metrics = campaign_metrics(user=request.user, date_from=period.date_from, date_to=period.date_to)
+    ranked = _with_roi(metrics.rows)
+    best = ranked[:BEST_WORST_ROWS]
+    worst = [row for row in reversed(ranked) if row not in best][:BEST_WORST_ROWS]
+    return {
+        "kpis": _kpis(metrics),
+        "previous_from": metrics.previous_from,
+        "previous_to": metrics.previous_to,
+        "roi_chart": _roi_chart(ranked),
+        "roi_chart_truncated": len(ranked) > ROI_CHART_BARS,
+        "channel_chart": _channel_chart(metrics),
+        "timeline_chart": _timeline_chart(request, period),
+        "best_table": _roi_table(best),
+        "worst_table": _roi_table(worst),
+        "has_campaigns": bool(metrics.rows),
+    }
+
+
+def _admin_charts(request: HttpRequest) -> list[Any]:
+    if not request.user.has_perm(CHARTS_PERMISSION):
+        return []
+    from admin_tools_stats.models import DashboardStats
+
+    return list(
+        DashboardStats.objects.filter(is_visible=True)
+        .order_by("graph_title")
+        .values("graph_key", "graph_title")
+    )
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """Adds what the user's role may see to the admin index (UNFOLD["DASHBOARD_CALLBACK"])."""
+    period, form, error = period_from_query(request.GET)
+    context.update(
+        {
+            "period": period,
+            "period_form": form,
+            "period_error": error,
+            "period_presets": Preset.choices,
+            "report_url": reverse("admin:dashboards_campaign_metrics"),
+        }
+    )
+    if user_sees_campaign_metrics(request.user):
+        context["campaign_dashboard"] = _campaign_dashboard(request, period)
+        context["admin_charts"] = _admin_charts(request)
+    elif request.user.has_perm("crm_models.view_lead"):
+        context["status_counts"] = lead_status_counts(
+            user=request.user, date_from=period.date_from, date_to=period.date_to
+        )
+        context["lead_changelist_url"] = reverse("admin:crm_models_lead_changelist")
     return context
+
+
+# --- the campaign report --------------------------------------------------------
+
+SORTABLE: dict[str, Any] = {
+    "campaign": lambda row: row.campaign.lower(),
+    "channel": lambda row: str(row.channel_label).lower(),
+    "leads": lambda row: row.leads,
+    "customers": lambda row: row.customers,
+    "conversion_rate": lambda row: row.conversion_rate,
+    "revenue": lambda row: row.revenue,
+    "spend": lambda row: row.spend,
+    "roi": lambda row: row.roi,
+    "cpl": lambda row: row.cpl,
+    "cac": lambda row: row.cac,
+}
+COLUMN_TITLES = {
+    "campaign": gettext_lazy("Campaign"),
+    "channel": gettext_lazy("Channel"),
+    "leads": gettext_lazy("Leads"),
+    "customers": gettext_lazy("Customers"),
+    "conversion_rate": gettext_lazy("Conversion"),
+    "revenue": gettext_lazy("Revenue"),
+    "spend": gettext_lazy("Ad spend"),
+    "roi": gettext_lazy("ROI"),
+    "cpl": gettext_lazy("CPL"),
+    "cac": gettext_lazy("CAC"),
+}
+
+
+def sort_rows(rows: list[CampaignRow], order: str) -> list[CampaignRow]:
+    """Rows sorted by a report column ("-" prefix: descending); undefined
+    values always last. Unknown columns keep the campaign-name order."""
+    column = order.removeprefix("-")
+    key = SORTABLE.get(column)
+    if key is None:
+        return rows
+    defined = [row for row in rows if key(row) is not None]
+    undefined = [row for row in rows if key(row) is None]
+    return sorted(defined, key=key, reverse=order.startswith("-")) + undefined
+
+
+def _report_cells(row: Figures) -> list[str]:
+    return [
+        formatting.count(row.leads),
+        formatting.count(row.customers),
+        formatting.percent(row.conversion_rate),
+        formatting.money(row.revenue),
+        formatting.money(row.spend),
+        formatting.percent(row.roi),
+        formatting.money(row.cpl),
+        formatting.money(row.cac),
+    ]
+
+
+def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
+    """/admin/dashboards/campaign-metrics/: the metrics per campaign as a sortable
+    page, or as a file with ?format=csv|xlsx (DESIGN.md's columns)."""
+    if not user_sees_campaign_metrics(request.user):
+        raise PermissionDenied
+    file_format = request.GET.get("format", "")
+    if file_format not in ("", "html", "csv", "xlsx"):
+        return HttpResponseBadRequest(UNKNOWN_FORMAT_MESSAGE, content_type="text/plain; charset=utf-8")
+    period, form, error = period_from_query(request.GET)
+    if error and file_format in ("csv", "xlsx"):
+        return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+
+    metrics = None
+    if not error:
+        metrics = campaign_metrics(user=request.user, date_from=period.date_from, date_to=period.date_to)
+        if file_format == "csv":
+            return exports.csv_response(metrics)
+        if file_format == "xlsx":
+            return exports.xlsx_response(metrics)
+
+    context: dict[str, Any] = {
+        **admin.site.each_context(request),
+        "title": _("Campaign performance"),
+        "period": period,
+        "period_form": form,
+        "period_error": error,
+        "period_presets": Preset.choices,
+    }
+    if metrics is None:
+        return TemplateResponse(request, "dashboards/campaign_metrics.html", context, status=400)
+
+    order = request.GET.get("o", "campaign")
+    current = order.removeprefix("-")
+    base = period.query()
+    context.update(
+        {
+            "headers": [
+                {
+                    "title": title,
+                    "url": f"?{base}&o={'' if order != column else '-'}{column}",
+                    "sorted": "desc" if order == f"-{column}" else ("asc" if current == column else ""),
+                }
+                for column, title in COLUMN_TITLES.items()
+            ],
+            "rows": [
+                {"link": _leads_link(row), "channel": row.channel_label, "cells": _report_cells(row)}
+                for row in sort_rows(metrics.rows, order)
+            ],
+            "totals": _report_cells(metrics.totals),
+            "csv_url": f"?{base}&format=csv",
+            "xlsx_url": f"?{base}&format=xlsx",
+        }
+    )
+    return TemplateResponse(request, "dashboards/campaign_metrics.html", context)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 CAMPAIGN_METRICS_FORBIDDEN = _("You may not see campaign metrics.")
 PERIOD_REVERSED_MESSAGE = _("The start of the period cannot be after its end.")
 
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 

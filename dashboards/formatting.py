@@ -1,0 +1,68 @@
+"""Numbers as people read them in the active language ("12,500.00 ₽" in
+English, "12 500,00 ₽" in Russian); undefined values as an em dash."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+UNDEFINED = "—"
+
+
+def _number(value: Decimal | int, decimals: int) -> str:
+    # number_format truncates Decimals; round half up first, as people expect.
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return number_format(rounded, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+def currency_symbol() -> str:
+    return getattr(settings, "CURRENCY_SYMBOL", "₽")
+
+
+def money(value: Decimal | None, *, decimals: int = 2) -> str:
+    if value is None:
+        return UNDEFINED
+    amount = _number(value, decimals)
+    return f"{amount}\u00a0{currency_symbol()}"
+
+
+def percent(value: Decimal | None) -> str:
+    if value is None:
+        return UNDEFINED
+    return f"{_number(value, 2)}\u00a0%"
+
+
+def count(value: int) -> str:
+    return _number(value, 0)
+
+
+def change(current: Decimal | int | None, previous: Decimal | int | None) -> tuple[str, str]:
+    """The change against the previous period as ("+12.5 %", trend), trend one
+    of "up", "down", "flat" or "" when there is nothing to compare with."""
+    if current is None or previous is None:
+        return UNDEFINED, ""
+    if previous == 0:
+        if current == 0:
+            return _("no change"), "flat"
+        return _("new"), "up"
+    ratio = (Decimal(current) - Decimal(previous)) * 100 / abs(Decimal(previous))
+    text = _number(ratio, 1)
+    if ratio > 0:
+        return f"+{text}\u00a0%", "up"
+    if ratio < 0:
+        return f"{text}\u00a0%", "down"
+    return _("no change"), "flat"
+
+
+def points_change(current: Decimal | None, previous: Decimal | None) -> tuple[str, str]:
+    """Change of a percentage (conversion, ROI) in percentage points."""
+    if current is None or previous is None:
+        return UNDEFINED, ""
+    delta = current - previous
+    text = _number(delta, 1)
+    if delta > 0:
+        return _("+%(points)s pp") % {"points": text}, "up"
+    if delta < 0:
+        return _("%(points)s pp") % {"points": text}, "down"
+    return _("no change"), "flat"

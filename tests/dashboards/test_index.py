@@ -1,0 +1,108 @@
+"""The admin index as the dashboard: what each role sees, and its query count."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from tests.crm_models.test_metrics import DataSet
+
+pytestmark = pytest.mark.django_db
+
+MARCH = "?date_from=2025-03-01&date_to=2025-03-31"
+MONEY_ROLES = ["marketer", "manager", "administrator"]
+
+
+@pytest.mark.parametrize("role_fixture", MONEY_ROLES)
+def test_metric_roles_see_kpis_charts_and_roi_tables(
+    dataset: DataSet, role_fixture: str, request: pytest.FixtureRequest, client_for
+) -> None:
+    client: Client = client_for(request.getfixturevalue(role_fixture))
+
+    response = client.get("/admin/" + MARCH)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="kpi-cards"' in body
+    # KPI values of the hand-built data set (see tests/crm_models/test_metrics.py)
+    for value in ["6", "3", "50.00\u00a0%", "6,500.00\u00a0₽", "1,500.00\u00a0₽", "333.33\u00a0%"]:
+        assert value in body
+    # change against 29 Jan - 28 Feb: leads 2 -> 6, revenue 700 -> 6500
+    assert "+200.0\u00a0%" in body
+    assert "+828.6\u00a0%" in body
+    assert 'data-type="bar"' in body
+    assert 'data-type="line"' in body
+    assert f"?campaign__id__exact={dataset.alpha.pk}" in body
+    assert f"?campaign__id__exact={dataset.gamma.pk}" in body
+    assert 'id="admin-charts"' in body
+    assert 'data-chart-key="leads_by_channel"' in body
+    assert 'id="my-leads"' not in body
+
+
+def test_operator_sees_only_own_lead_counts_and_no_money(
+    dataset: DataSet, operator: User, client_for
+) -> None:
+    response = client_for(operator).get("/admin/" + MARCH)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="my-leads"' in body
+    assert [(s.status, s.count) for s in response.context["status_counts"]] == [
+        ("new", 1),
+        ("in_progress", 0),
+        ("qualified", 0),
+        ("converted", 1),
+        ("lost", 1),
+    ]
+    assert 'id="kpi-cards"' not in body
+    assert 'id="admin-charts"' not in body
+    assert "₽" not in body
+    assert "campaign_dashboard" not in response.context
+    assert "admin-charts" not in body
+
+
+def test_index_query_count_is_fixed(
+    dataset: DataSet, marketer: User, client_for, django_assert_num_queries
+) -> None:
+    client = client_for(marketer)
+    # session, user, 2 x permissions, roles, 4 x campaign metrics, 2 x time series, chart list
+    with django_assert_num_queries(12):
+        response = client.get("/admin/" + MARCH)
+    assert response.status_code == 200
+
+
+def test_operator_index_query_count(
+    dataset: DataSet, operator: User, client_for, django_assert_num_queries
+) -> None:
+    client = client_for(operator)
+    with django_assert_num_queries(6):
+        response = client.get("/admin/" + MARCH)
+    assert response.status_code == 200
+
+
+def test_presets_and_custom_dates_drive_the_period(marketer: User, client_for) -> None:
+    client = client_for(marketer)
+
+    custom = client.get("/admin/" + MARCH).context["period"]
+    year = client.get("/admin/?period=year").context["period"]
+
+    assert (custom.date_from.isoformat(), custom.date_to.isoformat(), custom.preset) == (
+        "2025-03-01",
+        "2025-03-31",
+        "custom",
+    )
+    assert (year.date_from.month, year.date_from.day, year.preset) == (1, 1, "year")
+
+
+def test_invalid_dates_show_an_error_and_the_default_period(marketer: User, client_for) -> None:
+    response = client_for(marketer).get("/admin/?date_from=2025-13-01")
+
+    assert response.status_code == 200
+    assert response.context["period_error"] == "Enter dates as YYYY-MM-DD."
+    assert response.context["period"].preset == "month"
+    assert "Enter dates as YYYY-MM-DD." in response.content.decode()
+
+
+def test_anonymous_is_sent_to_login(client: Client) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"

@@ -1,0 +1,149 @@
+"""The campaign performance report: page, CSV and XLSX, against the hand-built
+data set of tests/crm_models/test_metrics.py."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from openpyxl import load_workbook
+
+from tests.crm_models.test_metrics import DataSet
+from tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/dashboards/campaign-metrics/"
+MARCH = "date_from=2025-03-01&date_to=2025-03-31"
+HEADER = "campaign,channel,leads,customers,conversion_rate,revenue,spend,roi,cpl,cac"
+EXPECTED_CSV = [
+    HEADER,
+    "Alpha,search,4,2,50.00,4500.00,1000.00,350.00,250.00,500.00",
+    "Beta,social,2,1,50.00,2000.00,0.00,,0.00,0.00",
+    "Delta,search,0,0,,0.00,0.00,,,",
+    "Gamma,email,0,0,,0.00,500.00,-100.00,,",
+]
+
+
+def test_report_url_has_its_admin_name() -> None:
+    from django.urls import reverse
+
+    assert reverse("admin:dashboards_campaign_metrics") == URL
+
+
+@pytest.mark.parametrize("role_fixture", ["marketer", "manager", "administrator"])
+def test_csv_has_the_exact_columns_and_values(
+    dataset: DataSet, role_fixture: str, request: pytest.FixtureRequest, client_for
+) -> None:
+    response = client_for(request.getfixturevalue(role_fixture)).get(f"{URL}?{MARCH}&format=csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="campaign-metrics_2025-03-01_2025-03-31.csv"'
+    )
+    assert response.content.decode().splitlines() == EXPECTED_CSV
+
+
+def test_xlsx_has_numbers_as_numbers_and_empty_cells(dataset: DataSet, marketer: User, client_for) -> None:
+    response = client_for(marketer).get(f"{URL}?{MARCH}&format=xlsx")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows == [
+        tuple(HEADER.split(",")),
+        ("Alpha", "search", 4, 2, 50, 4500, 1000, 350, 250, 500),
+        ("Beta", "social", 2, 1, 50, 2000, 0, None, 0, 0),
+        ("Delta", "search", 0, 0, None, 0, 0, None, None, None),
+        ("Gamma", "email", 0, 0, None, 0, 500, -100, None, None),
+    ]
+    assert all(isinstance(value, int | float) for value in rows[1][2:])
+
+
+def test_file_cells_never_become_formulas(marketer: User, client_for) -> None:
+    CampaignFactory(name='=HYPERLINK("http://evil")')
+    client = client_for(marketer)
+
+    csv_body = client.get(f"{URL}?{MARCH}&format=csv").content.decode()
+    xlsx = client.get(f"{URL}?{MARCH}&format=xlsx").content
+
+    assert csv_body.splitlines()[1].startswith('"\'=HYPERLINK(""http://evil"")"')
+    cell = load_workbook(io.BytesIO(xlsx)).active["A2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://evil")', "s")
+
+
+def test_page_lists_campaigns_sorted_by_the_chosen_column(
+    dataset: DataSet, marketer: User, client_for
+) -> None:
+    client = client_for(marketer)
+
+    by_name = client.get(f"{URL}?{MARCH}")
+    by_roi = client.get(f"{URL}?{MARCH}&o=-roi")
+
+    assert by_name.status_code == 200
+    assert [row["channel"] for row in by_name.context["rows"]] == [
+        "Search",
+        "Social media",
+        "Search",
+        "E-mail",
+    ]
+    names = [row["link"] for row in by_roi.context["rows"]]
+    assert [n.split(">")[1].split("<")[0] for n in names] == ["Alpha", "Gamma", "Beta", "Delta"]
+    body = by_roi.content.decode()
+    assert f"/admin/crm_models/lead/?campaign__id__exact={dataset.alpha.pk}" in body
+    assert "6,500.00\u00a0₽" in body  # the totals row
+    assert by_roi.context["totals"][5] == "333.33\u00a0%"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date_from=2025-02-30&date_to=2025-03-31&format=csv", "Enter dates as YYYY-MM-DD."),
+        ("date_from=yesterday&format=xlsx", "Enter dates as YYYY-MM-DD."),
+        (
+            "date_from=2025-04-01&date_to=2025-03-01&format=csv",
+            "The start of the period cannot be after its end.",
+        ),
+        (f"{MARCH}&format=pdf", "Unknown format: choose csv or xlsx."),
+    ],
+)
+def test_bad_requests_answer_400_with_a_message(marketer: User, client_for, query: str, message: str) -> None:
+    response = client_for(marketer).get(f"{URL}?{query}")
+
+    assert response.status_code == 400
+    assert response.content.decode() == message
+
+
+def test_bad_dates_on_the_page_answer_400_with_the_message(marketer: User, client_for) -> None:
+    response = client_for(marketer).get(f"{URL}?date_from=2025-03-40")
+
+    assert response.status_code == 400
+    assert "Enter dates as YYYY-MM-DD." in response.content.decode()
+
+
+def test_operator_is_refused(dataset: DataSet, operator: User, client_for) -> None:
+    client = client_for(operator)
+    assert client.get(f"{URL}?{MARCH}").status_code == 403
+    response = client.get(f"{URL}?{MARCH}&format=csv")
+    assert response.status_code == 403
+    assert b"Alpha" not in response.content
+
+
+def test_anonymous_is_sent_to_login(client: Client) -> None:
+    response = client.get(f"{URL}?{MARCH}&format=csv")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=/admin/dashboards/campaign-metrics/")
+
+
+def test_report_query_counts_are_fixed(
+    dataset: DataSet, marketer: User, client_for, django_assert_num_queries
+) -> None:
+    client = client_for(marketer)
+    CampaignFactory.create_batch(3)
+    # session, user, roles, 4 x campaign metrics
+    with django_assert_num_queries(7):
+        assert client.get(f"{URL}?{MARCH}&format=csv").status_code == 200
+    # ... plus the two permission queries of the admin's sidebar
+    with django_assert_num_queries(9):
+        assert client.get(f"{URL}?{MARCH}").status_code == 200
