@@ -124,6 +124,13 @@ UNFOLD = {
                         "permission": _can("crm_models.view_campaign"),
                     },
                     {
+                        "title": _("Campaign performance"),
+                        "icon": "monitoring",
+                        "link": reverse_lazy("admin:dashboards_campaign_metrics"),
+                        # Granted (dashboards.0001) to exactly the roles that see campaign metrics.
+                        "permission": _can("admin_tools_stats.view_dashboardstats"),
+                    },
+                    {
                         "title": _("Import records"),
                         "icon": "upload_file",
                         "link": reverse_lazy("admin:crm_models_importrecord_changelist"),

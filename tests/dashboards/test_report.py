@@ -147,3 +147,11 @@ def test_report_query_counts_are_fixed(
     # ... plus the two permission queries of the admin's sidebar
     with django_assert_num_queries(9):
         assert client.get(f"{URL}?{MARCH}").status_code == 200
+
+
+def test_sidebar_links_the_report_only_for_roles_that_may_open_it(
+    marketer: User, manager: User, operator: User, client_for
+) -> None:
+    for user, shown in [(marketer, True), (manager, True), (operator, False)]:
+        body = client_for(user).get("/admin/crm_models/campaign/").content.decode()
+        assert (f'href="{URL}"' in body) is shown, user.username
