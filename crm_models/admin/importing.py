@@ -54,7 +54,7 @@ TEMPLATE_EXAMPLES: dict[str, list[str]] = {
         "Anna",
         "Smirnova",
         "anna@example.ru",
-        "+7 916 123-45-67",
+        "8 916 123-45-67",
         "",
         "Spring search",
         "",

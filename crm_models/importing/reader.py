@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -28,10 +29,8 @@ OLD_EXCEL_MESSAGE = _(
 BAD_XLSX_MESSAGE = _("The Excel file is damaged or is not an .xlsx workbook.")
 ENCODING_MESSAGE = _("The file's text encoding was not recognised. Save it as CSV UTF-8 and try again.")
 BAD_CSV_MESSAGE = _("The CSV file could not be read: %(error)s.")
-TOO_BIG_MESSAGE = _("The file is %(size)s MB; the limit is %(limit)s MB.")
-TOO_BIG_UNPACKED_MESSAGE = _(
-    "The Excel file unpacks to more than %(limit)s MB; the limit protects the server."
-)
+TOO_BIG_MESSAGE = _("The file is %(size)s; the limit is %(limit)s.")
+TOO_BIG_UNPACKED_MESSAGE = _("The Excel file unpacks to more than %(limit)s; the limit protects the server.")
 TOO_MANY_ROWS_MESSAGE = _("The file has more than %(limit)s data rows. Split it into smaller files.")
 TOO_MANY_COLUMNS_MESSAGE = _("The file has %(count)s columns; at most %(limit)s are accepted.")
 NO_DATA_MESSAGE = _("The file has a header row but no data rows.")
@@ -79,7 +78,7 @@ class Table:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
+    return str(filesizeformat(size)).replace("\xa0", " ")
 
 
 def check_size(size: int, limits: ImportLimits) -> None:

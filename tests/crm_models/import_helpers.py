@@ -35,14 +35,14 @@ def import_url(model: str) -> str:
     return reverse(f"admin:crm_models_{model}_import")
 
 
-def upload(client: Client, model: str, name: str, data: bytes, duplicates: str = "skip"):  # noqa: ANN201
+def upload(client: Client, model: str, name: str, data: bytes, duplicates: str = "skip"):
     return client.post(
         import_url(model),
         {"import_file": SimpleUploadedFile(name, data), "duplicates": duplicates},
     )
 
 
-def confirm(client: Client, model: str, token: str):  # noqa: ANN201
+def confirm(client: Client, model: str, token: str):
     return client.post(reverse(f"admin:crm_models_{model}_process_import"), {"token": token})
 
 
@@ -51,5 +51,5 @@ def csv_bytes(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "u
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
-def error_cells(response) -> list[tuple[int, str, str, str]]:  # noqa: ANN001
+def error_cells(response) -> list[tuple[int, str, str, str]]:
     return [(i.row, i.column, i.value, i.message) for i in response.context["plan"].errors]

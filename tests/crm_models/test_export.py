@@ -1,0 +1,188 @@
+"""Exports: explicit columns, the changelist's filters, search and scope, and
+formula neutralisation in CSV and XLSX."""
+
+import csv
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from crm_models.models import LeadStatus
+from crm_models.resources import (
+    CampaignResource,
+    ContractResource,
+    CustomerResource,
+    LeadResource,
+    ServiceResource,
+)
+from tests.factories import CampaignFactory, ContractFactory, CustomerFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+CSV, XLSX = "0", "1"
+DANGEROUS = ["=1+1", "+79161234567", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+def export(
+    client,
+    model: str,
+    resource: type,
+    file_format: str = CSV,
+    query: str = "",
+    fields: list[str] | None = None,
+):
+    names = fields if fields is not None else resource._meta.fields
+    data = {"format": file_format, "resource": "0"}
+    data.update({f"{resource.__name__.lower()}_{name}": "on" for name in names})
+    url = reverse(f"admin:crm_models_{model}_export") + (f"?{query}" if query else "")
+    return client.post(url, data)
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def xlsx_rows(response) -> list[tuple]:
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_lead_export_has_exactly_the_listed_columns(marketer, client_for) -> None:
+    lead = LeadFactory(
+        first_name="Anna", last_name="Smirnova", email="anna@example.ru", phone="", company="ACME"
+    )
+
+    rows = csv_rows(export(client_for(marketer), "lead", LeadResource))
+
+    assert rows[0] == [
+        "ID",
+        "First name",
+        "Last name",
+        "E-mail",
+        "Phone",
+        "Company",
+        "Campaign",
+        "Status",
+        "Owner",
+        "Created",
+        "Converted at",
+        "Notes",
+    ]
+    assert rows[1][:9] == [
+        str(lead.pk),
+        "Anna",
+        "Smirnova",
+        "anna@example.ru",
+        "",
+        "ACME",
+        lead.campaign.name,
+        "new",
+        lead.owner.username,
+    ]
+
+
+def test_selected_columns_only(marketer, client_for) -> None:
+    LeadFactory(first_name="Anna", email="anna@example.ru")
+
+    rows = csv_rows(export(client_for(marketer), "lead", LeadResource, fields=["first_name", "email"]))
+
+    assert rows == [["First name", "E-mail"], ["Anna", "anna@example.ru"]]
+
+
+def test_export_follows_changelist_filters_and_search(marketer, client_for) -> None:
+    LeadFactory(first_name="Lost", status=LeadStatus.LOST, email="lost@example.ru")
+    LeadFactory(first_name="Fresh", status=LeadStatus.NEW, email="fresh@example.ru")
+    LeadFactory(first_name="Other", status=LeadStatus.NEW, email="other@example.ru")
+    client = client_for(marketer)
+
+    filtered = csv_rows(
+        export(client, "lead", LeadResource, query="status__exact=new", fields=["first_name"])
+    )
+    searched = csv_rows(export(client, "lead", LeadResource, query="q=Fresh", fields=["first_name"]))
+
+    assert sorted(filtered[1:]) == [["Fresh"], ["Other"]]
+    assert searched[1:] == [["Fresh"]]
+
+
+def test_customer_export_is_scoped_to_the_manager(manager, manager2, client_for) -> None:
+    own = CustomerFactory(account_manager=manager, lead__first_name="Own")
+    CustomerFactory(account_manager=manager2, lead__first_name="Foreign")
+
+    rows = csv_rows(export(client_for(manager), "customer", CustomerResource, fields=["id", "first_name"]))
+
+    assert rows == [["ID", "First name"], [str(own.pk), "Own"]]
+
+
+def test_contract_export_is_scoped_to_the_managers_customers(manager, manager2, client_for) -> None:
+    own = ContractFactory(customer__account_manager=manager, name="Mine")
+    ContractFactory(customer__account_manager=manager2, name="Theirs")
+
+    rows = csv_rows(
+        export(client_for(manager), "contract", ContractResource, fields=["id", "name", "amount"])
+    )
+
+    assert rows == [["ID", "Name", "Amount"], [str(own.pk), "Mine", "5000.00"]]
+
+
+def test_operator_scope_would_apply_to_lead_export(client_for, operator, operator2) -> None:
+    """Operators have no export permission; granted one, they still export only their own leads."""
+    from django.contrib.auth.models import Permission
+
+    operator.user_permissions.add(Permission.objects.get(codename="export_lead"))
+    LeadFactory(owner=operator, first_name="Own")
+    LeadFactory(owner=operator2, first_name="Foreign")
+
+    rows = csv_rows(export(client_for(operator), "lead", LeadResource, fields=["first_name"]))
+
+    assert rows == [["First name"], ["Own"]]
+
+
+@pytest.mark.parametrize("value", DANGEROUS)
+def test_csv_neutralises_each_dangerous_prefix(marketer, client_for, value: str) -> None:
+    LeadFactory(first_name=value, email="a@example.ru")
+
+    rows = csv_rows(export(client_for(marketer), "lead", LeadResource, fields=["first_name", "email"]))
+
+    assert rows[1] == ["'" + value, "a@example.ru"]
+
+
+@pytest.mark.parametrize("value", DANGEROUS)
+def test_xlsx_neutralises_each_dangerous_prefix(marketer, client_for, value: str) -> None:
+    LeadFactory(first_name=value, email="a@example.ru")
+
+    response = export(client_for(marketer), "lead", LeadResource, XLSX, fields=["first_name", "email"])
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    cell = sheet.cell(row=2, column=1)
+    # XML parsers read a stored carriage return back as a line feed.
+    assert (cell.value, cell.data_type) == ("'" + value.replace("\r", "\n"), "s")
+
+
+def test_xlsx_keeps_numbers_and_dates_typed(marketer, client_for) -> None:
+    campaign = CampaignFactory(name="-Minus", budget=Decimal("1500.50"))
+
+    rows = xlsx_rows(export(client_for(marketer), "campaign", CampaignResource, XLSX))
+
+    assert rows[0] == ("ID", "Name", "Service", "Channel", "Budget", "Start date", "End date")
+    assert rows[1][1] == "'-Minus"
+    assert rows[1][4] == 1500.5
+    assert rows[1][5].date() == campaign.start_date
+
+
+def test_service_export_round_trips_through_import(marketer, client_for) -> None:
+    from crm_models.models import Service
+    from tests.crm_models.import_helpers import confirm, upload
+    from tests.factories import ServiceFactory
+
+    ServiceFactory(name="=Formula service", price=Decimal("10.00"))
+    client = client_for(marketer)
+    exported = export(client, "service", ServiceResource).content
+    Service.objects.all().delete()
+
+    preview = upload(client, "service", "services.csv", exported)
+    confirm(client, "service", preview.context["token"])
+
+    service = Service.objects.get()
+    assert (service.name, service.price) == ("=Formula service", Decimal("10.00"))
