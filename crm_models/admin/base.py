@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 
+from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 
@@ -103,9 +104,14 @@ class ScopedAdminMixin:
 class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
     list_per_page = 50
     # An exact COUNT(*) of the whole table on every page is the slowest part of a
-    # changelist over a large table; the filtered count is enough.
+    # changelist over a large table; the filtered count is enough, and past
+    # EXACT_COUNT_LIMIT rows an estimate (see admin/changelist.py).
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = ShowFacets.NEVER
     list_filter_submit = True
     warn_unsaved_form = True
     compressed_fields = True
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[KeysetOrderingChangeList]:
+        return KeysetOrderingChangeList

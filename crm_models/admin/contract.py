@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.decorators import display
 
 from crm_models.models import Contract
 from crm_models.resources import ContractResource
+from crm_models.selectors.search import contract_search_q
 
 from .base import CrmModelAdmin
 from .contract_documents import ContractDocumentMixin
@@ -38,6 +41,16 @@ class ContractAdmin(CrmExportMixin, ContractDocumentMixin, CrmModelAdmin):
         (_("Term"), {"fields": [("start_date", "end_date"), "signed_at"]}),
         (_("Document"), {"fields": ["document"]}),
     ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # Index-backed prefix search through the lead (selectors/search.py),
+        # instead of icontains over joined tables.
+        condition = contract_search_q(term=search_term)
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
 
     @display(description=_("amount"), ordering="amount")
     def display_amount(self, obj: Contract) -> str:

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from crm_models.models import Contract, Customer, Interaction
 from crm_models.normalization import format_phone
 from crm_models.resources import CustomerResource
 from crm_models.roles import sees_everything
+from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin
 from .display import relative_time
@@ -64,6 +66,16 @@ class CustomerAdmin(CrmExportMixin, CrmModelAdmin):
         if not sees_everything(request.user):
             readonly.append("account_manager")
         return readonly
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # Index-backed prefix search through the lead (selectors/search.py),
+        # instead of icontains over joined tables.
+        condition = lead_search_q(term=search_term, prefix="lead__")
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "account_manager":

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,7 @@ from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter
 
 from crm_models.models import Interaction, Lead
+from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin
 from .display import relative_time
@@ -54,7 +55,8 @@ class InteractionAdmin(CrmModelAdmin):
     list_display = ["happened", "kind", "lead", "short_summary", "author"]
     list_filter = [("kind", ChoicesDropdownFilter), ("happened_at", RangeDateTimeFilter)]
     list_select_related = ["lead", "author"]
-    search_fields = ["summary", "lead__first_name", "lead__last_name", "lead__email"]
+    search_fields = ["lead__first_name", "lead__last_name", "lead__email", "lead__phone"]
+    search_help_text = _("Search by the lead's name, e-mail or phone.")
     autocomplete_fields = ["lead"]
     fields = ["lead", "kind", "happened_at", "summary", "author"]
     readonly_fields = ["author"]
@@ -64,6 +66,16 @@ class InteractionAdmin(CrmModelAdmin):
         if db_field.name == "lead":
             kwargs["queryset"] = lead_choices_for_interactions(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # Index-backed prefix search through the lead (selectors/search.py),
+        # instead of icontains over joined tables.
+        condition = lead_search_q(term=search_term, prefix="lead__")
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
 
     def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
         if not change:

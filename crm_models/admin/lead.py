@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import (
@@ -15,10 +15,10 @@ from unfold.contrib.filters.admin import (
 from unfold.decorators import display
 
 from crm_models.models import Lead, LeadStatus
-from crm_models.normalization import format_phone, normalize_email, phone_search_term
-from crm_models.roles import sees_everything
-
+from crm_models.normalization import format_phone
 from crm_models.resources import LeadResource
+from crm_models.roles import sees_everything
+from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin
 from .display import STATUS_COLOURS, relative_time
@@ -123,22 +123,9 @@ class LeadAdmin(CrmImportExportMixin, CrmModelAdmin):
             # Autocomplete for an interaction's lead: only leads whose timeline
             # this user works on.
             queryset = queryset & lead_choices_for_interactions(request)
-        term = search_term.strip()
-        if not term:
+        condition = lead_search_q(term=search_term)
+        if condition is None:
             return queryset, False
-        phone = phone_search_term(term)
-        if phone:
-            return queryset.filter(phone=phone), False
-        if "@" in term:
-            return queryset.filter(email__startswith=normalize_email(term)), False
-        condition = Q()
-        for word in term.split()[:4]:
-            condition &= (
-                Q(first_name__istartswith=word)
-                | Q(last_name__istartswith=word)
-                | Q(email__startswith=word.lower())
-                | Q(company__istartswith=word)
-            )
         return queryset.filter(condition), False
 
     @display(description=_("name"), ordering="last_name")
