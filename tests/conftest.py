@@ -4,11 +4,13 @@ Permission tests run as these users, never as a superuser: a superuser client
 hides scoping bugs.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 
 from crm_models.roles import Role
 from tests.factories import UserFactory
@@ -67,3 +69,31 @@ def client_for() -> Callable[[User], Client]:
 def role_user(request: pytest.FixtureRequest, db: None) -> User:
     """One user per role, for tests parametrised over every role."""
     return UserFactory(username=f"t_role_{request.param.lower()}", role=request.param)
+
+
+_RESTORE_AFTER_FLUSH = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def database_restored_after_flush(request: pytest.FixtureRequest) -> None:
+    """For a `django_db(transaction=True, serialized_rollback=True)` test.
+
+    Such a test ends by flushing every table, the data migration's roles,
+    permissions and content types included, and Django puts them back only at
+    the start of the next serialized test. This puts them back at once, so the
+    tests that follow on this worker, and the next --reuse-db run, find the
+    database as the migrations left it."""
+    request.node.stash[_RESTORE_AFTER_FLUSH] = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        if item.stash.get(_RESTORE_AFTER_FLUSH, False):
+            with item.config.stash[blocking_manager_key].unblock():
+                for alias in connections:
+                    contents = getattr(connections[alias], "_test_serialized_contents", None)
+                    if contents:
+                        connections[alias].creation.deserialize_db_from_string(contents)

@@ -21,6 +21,7 @@ from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin
+from .conversion import LeadConversionMixin
 from .display import STATUS_COLOURS, relative_time
 from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
@@ -35,7 +36,7 @@ class OwnerFilter(RelatedDropdownFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(CrmImportExportMixin, CrmModelAdmin):
+class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, CrmModelAdmin):
     resource_classes = [LeadResource]
     list_display = [
         "full_name_display",
@@ -52,6 +53,8 @@ class LeadAdmin(CrmImportExportMixin, CrmModelAdmin):
     search_help_text = _("Search by name, e-mail or phone (typed any way).")
     autocomplete_fields = ["campaign"]
     inlines = [InteractionInline]
+    actions = ["convert_leads"]
+    actions_detail = ["convert_lead_detail"]
     readonly_fields = ["created_at", "updated_at", "converted_at"]
     fieldsets = [
         (

@@ -1,0 +1,139 @@
+"""Forms of the lead conversion page: the contract term shared by the batch,
+and one contract row per selected lead."""
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from unfold.widgets import (
+    UnfoldAdminDateWidget,
+    UnfoldAdminDecimalFieldWidget,
+    UnfoldAdminFileFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from crm_models.documents import validate_contract_document
+from crm_models.models import END_BEFORE_START_MESSAGE, NEGATIVE_AMOUNT_MESSAGE, Lead, Service
+from crm_models.roles import UserLike
+
+SELECTION_CHANGED_MESSAGE = _(
+    "The selected leads changed while the form was open; nothing was converted. Select them again."
+)
+
+
+def one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day + timedelta(days=365)
+
+
+def contract_name_default(service: Service, lead: Lead) -> str:
+    return f"{service.name} — {lead.full_name}"[:200]
+
+
+class ConversionTermsForm(forms.Form):
+    """Dates shared by every contract of one conversion."""
+
+    start_date = forms.DateField(label=_("start date"), widget=UnfoldAdminDateWidget)
+    end_date = forms.DateField(label=_("end date"), widget=UnfoldAdminDateWidget)
+    signed_at = forms.DateField(label=_("signed on"), widget=UnfoldAdminDateWidget)
+
+    @classmethod
+    def initial_for(cls, today: date) -> dict[str, date]:
+        return {"start_date": today, "end_date": one_year_after(today), "signed_at": today}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", END_BEFORE_START_MESSAGE)
+        return cleaned
+
+
+class LeadContractForm(forms.Form):
+    """The contract of one lead. Services come as a prepared dict so that a page
+    of hundreds of rows renders and validates without a query per row."""
+
+    lead_id = forms.IntegerField(widget=forms.HiddenInput)
+    service = forms.TypedChoiceField(label=_("service"), coerce=int, widget=UnfoldAdminSelectWidget)
+    name = forms.CharField(
+        label=_("contract name / number"), max_length=200, widget=UnfoldAdminTextInputWidget
+    )
+    amount = forms.DecimalField(
+        label=_("amount"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        error_messages={"min_value": NEGATIVE_AMOUNT_MESSAGE},
+        widget=UnfoldAdminDecimalFieldWidget,
+    )
+    document = forms.FileField(
+        label=_("document"),
+        required=False,
+        validators=[validate_contract_document],
+        widget=UnfoldAdminFileFieldWidget,
+        help_text=_("Optional. PDF, image or office document."),
+    )
+
+    def __init__(self, *args: Any, services: dict[int, Service], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.services = services
+        self.fields["service"].choices = [(pk, service.name) for pk, service in services.items()]  # type: ignore[attr-defined]
+
+    def clean_service(self) -> Service:
+        return self.services[self.cleaned_data["service"]]
+
+
+class BaseLeadContractFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, leads: Sequence[Lead], **kwargs: Any) -> None:
+        self.leads = list(leads)
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        # Each row must name a different lead of the (scoped) selection: a row
+        # for any other id is refused, never converted.
+        submitted = [form.cleaned_data.get("lead_id") for form in self.forms]
+        allowed = {lead.pk for lead in self.leads}
+        if not submitted or len(set(submitted)) != len(submitted) or not set(submitted) <= allowed:
+            raise forms.ValidationError(SELECTION_CHANGED_MESSAGE, code="selection_changed")
+
+
+LeadContractFormSet = cast(
+    type[BaseLeadContractFormSet],
+    forms.formset_factory(
+        LeadContractForm,
+        formset=BaseLeadContractFormSet,
+        extra=0,
+        max_num=10_000,
+        validate_max=True,
+    ),
+)
+CONTRACTS_PREFIX = "contracts"
+
+
+def services_for_conversion(*, user: UserLike, leads: Sequence[Lead]) -> dict[int, Service]:
+    """Services a contract may be signed for: the active ones the user sees,
+    plus each lead's campaign service (the default) even if inactive."""
+    defaults = {lead.campaign.service_id for lead in leads}
+    services = Service.objects.visible_to(user).filter(Q(is_active=True) | Q(pk__in=defaults))
+    return {service.pk: service for service in services.order_by("name")}
+
+
+def contract_rows_initial(leads: Sequence[Lead]) -> list[dict[str, Any]]:
+    """Per lead: the service of its campaign, a name from service and lead, the
+    service's price."""
+    return [
+        {
+            "lead_id": lead.pk,
+            "service": lead.campaign.service_id,
+            "name": contract_name_default(lead.campaign.service, lead),
+            "amount": lead.campaign.service.price,
+        }
+        for lead in leads
+    ]

@@ -1,0 +1,235 @@
+"""Turning a lead into a customer with a signed contract.
+
+`lead_convert` is the one place where a conversion happens; the admin action,
+the shell and the tests all call it.
+"""
+
+import enum
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm_models.documents import validate_contract_document
+from crm_models.models import (
+    END_BEFORE_START_MESSAGE,
+    NEGATIVE_AMOUNT_MESSAGE,
+    Contract,
+    Customer,
+    Interaction,
+    InteractionKind,
+    Lead,
+    LeadStatus,
+    Service,
+)
+from crm_models.roles import UserLike
+
+logger = logging.getLogger(__name__)
+
+CONVERT_PERMISSION = "crm_models.convert_lead"
+CONVERT_NOT_ALLOWED_MESSAGE = _("You are not allowed to convert leads.")
+CONTRACT_NAME_REQUIRED_MESSAGE = _("Give the contract a name or number.")
+CONVERSION_SUMMARY = _("Converted to a customer: contract “%(contract)s” for %(service)s, amount %(amount)s.")
+
+# simple-history takes the acting user from this attribute when there is no
+# request (shell, scripts, threads), and prefers it over the request's user.
+HISTORY_USER_ATTR = "_history_user"
+
+
+@dataclass(frozen=True)
+class ContractData:
+    """The contract a lead is converted with."""
+
+    service: Service
+    name: str
+    amount: Decimal
+    start_date: date
+    end_date: date
+    signed_at: date
+    document: File | None = None
+
+
+class ConversionResult(enum.StrEnum):
+    CONVERTED = "converted"
+    ALREADY_CONVERTED = "already_converted"
+    LOST = "lost"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ConversionOutcome:
+    lead_id: int
+    result: ConversionResult
+    lead_name: str = ""
+    customer: Customer | None = None
+    contract: Contract | None = None
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    outcomes: tuple[ConversionOutcome, ...]
+
+    def with_result(self, result: ConversionResult) -> list[ConversionOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.result == result]
+
+
+def lead_conversion_blocker(lead: Lead) -> ConversionResult | None:
+    """Why `lead` cannot be converted as it stands (already converted, lost), or None."""
+    if lead.status == LeadStatus.CONVERTED:
+        return ConversionResult.ALREADY_CONVERTED
+    if lead.status == LeadStatus.LOST:
+        return ConversionResult.LOST
+    return None
+
+
+def contract_data_validate(contract: ContractData) -> None:
+    """Raise ValidationError (keyed by field) if the contract cannot be signed."""
+    errors: dict[str, Any] = {}
+    if not contract.name.strip():
+        errors["name"] = CONTRACT_NAME_REQUIRED_MESSAGE
+    if contract.amount < 0:
+        errors["amount"] = NEGATIVE_AMOUNT_MESSAGE
+    if contract.end_date < contract.start_date:
+        errors["end_date"] = END_BEFORE_START_MESSAGE
+    if contract.document is not None:
+        try:
+            validate_contract_document(contract.document)
+        except ValidationError as error:
+            errors["document"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def lead_convert(*, lead_id: int, acting_user: UserLike, contract: ContractData) -> ConversionOutcome:
+    """Convert one lead into a customer with `contract`, in its own transaction.
+
+    The lead is read through `Lead.objects.visible_to(acting_user)` and locked
+    (`SELECT ... FOR UPDATE`) for the whole transaction, so two simultaneous
+    conversions of one lead run one after the other and the second sees it
+    converted. Creates the Customer (account manager = `acting_user`), the
+    Contract (storing its document), an Interaction on the lead's timeline, and
+    marks the lead converted; every history row names `acting_user`.
+
+    Returns an outcome: CONVERTED; ALREADY_CONVERTED (the lead is converted or
+    already has a customer; nothing is written); LOST (lost leads are refused);
+    NOT_FOUND (no such lead in the user's scope).
+
+    Raises PermissionDenied if the user may not convert leads, ValidationError
+    for an invalid contract (before anything is written). Any other error rolls
+    the lead's transaction back and deletes the document file it stored, then
+    propagates. Call it outside a transaction: the commit is its own.
+    """
+    if not acting_user.has_perm(CONVERT_PERMISSION):
+        raise PermissionDenied(CONVERT_NOT_ALLOWED_MESSAGE)
+    contract_data_validate(contract)
+    stored_documents: list[str] = []
+    try:
+        return _lead_convert_locked(
+            lead_id=lead_id, acting_user=acting_user, contract=contract, stored_documents=stored_documents
+        )
+    except IntegrityError:
+        _documents_delete(stored_documents)
+        # The one-to-one on Customer.lead: a customer was made for this lead by
+        # a path that did not mark the lead converted (e.g. the customer form).
+        lead = Lead.objects.visible_to(acting_user).filter(pk=lead_id, customer__isnull=False).first()
+        if lead is None:
+            raise
+        return ConversionOutcome(lead_id, ConversionResult.ALREADY_CONVERTED, lead.full_name)
+    except BaseException:
+        _documents_delete(stored_documents)
+        raise
+
+
+def leads_convert(*, acting_user: UserLike, contracts: Mapping[int, ContractData]) -> ConversionReport:
+    """Convert each lead id in `contracts` with its contract, one transaction per
+    lead, so one lead's failure neither undoes nor blocks the others.
+
+    A lead whose conversion raised an unexpected error is reported FAILED (and
+    logged); nothing of it is left behind. Raises PermissionDenied or
+    ValidationError as `lead_convert` does, before converting anything.
+    """
+    if not acting_user.has_perm(CONVERT_PERMISSION):
+        raise PermissionDenied(CONVERT_NOT_ALLOWED_MESSAGE)
+    for data in contracts.values():
+        contract_data_validate(data)
+    outcomes = []
+    for lead_id, data in contracts.items():
+        try:
+            outcome = lead_convert(lead_id=lead_id, acting_user=acting_user, contract=data)
+        except Exception:
+            logger.exception("Converting lead %s failed; its transaction was rolled back.", lead_id)
+            outcome = ConversionOutcome(lead_id, ConversionResult.FAILED)
+        outcomes.append(outcome)
+    return ConversionReport(tuple(outcomes))
+
+
+@transaction.atomic
+def _lead_convert_locked(
+    *, lead_id: int, acting_user: UserLike, contract: ContractData, stored_documents: list[str]
+) -> ConversionOutcome:
+    try:
+        lead = Lead.objects.visible_to(acting_user).select_for_update(of=("self",)).get(pk=lead_id)
+    except Lead.DoesNotExist:
+        return ConversionOutcome(lead_id, ConversionResult.NOT_FOUND)
+    blocker = lead_conversion_blocker(lead)
+    if blocker is not None:
+        return ConversionOutcome(lead_id, blocker, lead.full_name)
+
+    now = timezone.now()
+    customer = Customer(lead=lead, account_manager=acting_user, created_at=now)
+    _save_as(customer, acting_user)
+
+    new_contract = Contract(
+        name=contract.name.strip(),
+        customer=customer,
+        service=contract.service,
+        start_date=contract.start_date,
+        end_date=contract.end_date,
+        amount=contract.amount,
+        signed_at=contract.signed_at,
+    )
+    if contract.document is not None:
+        # Stored before the row is written; removed again by lead_convert if
+        # the transaction does not commit.
+        new_contract.document.save(PurePath(contract.document.name or "").name, contract.document, save=False)
+        stored_documents.append(new_contract.document.name)
+    _save_as(new_contract, acting_user)
+
+    interaction = Interaction(
+        lead=lead,
+        kind=InteractionKind.NOTE,
+        happened_at=now,
+        author=acting_user,
+        summary=str(CONVERSION_SUMMARY)
+        % {"contract": new_contract.name, "service": contract.service.name, "amount": contract.amount},
+    )
+    _save_as(interaction, acting_user)
+
+    lead.status = LeadStatus.CONVERTED
+    lead.converted_at = now
+    _save_as(lead, acting_user, update_fields=["status", "converted_at", "updated_at"])
+    return ConversionOutcome(lead_id, ConversionResult.CONVERTED, lead.full_name, customer, new_contract)
+
+
+def _save_as(instance: Any, user: UserLike, **kwargs: Any) -> None:
+    setattr(instance, HISTORY_USER_ATTR, user)
+    instance.save(**kwargs)
+
+
+def _documents_delete(names: list[str]) -> None:
+    storage = Contract._meta.get_field("document").storage  # type: ignore[union-attr]
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("Could not delete the orphaned contract document %s.", name)
