@@ -63,9 +63,10 @@ def _extra_permissions(role: Role) -> set[str]:
 
 
 EXTRA: dict[Role, set[str]] = {
-    # dashboards.0001_admin_charts: chart data for the roles that see campaign metrics
-    Role.ADMINISTRATOR: {"view_dashboardstats"},
-    Role.MARKETER: {"view_dashboardstats"},
+    # dashboards.0001_admin_charts: chart data for the roles that see campaign metrics;
+    # crm_models.0003_importrecord: the audit of imports, read-only in the admin.
+    Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"},
+    Role.MARKETER: {"view_dashboardstats", "view_importrecord"},
     Role.MANAGER: {"view_dashboardstats"},
 }
 
