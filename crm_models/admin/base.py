@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
+from unfold.decorators import display
 
-from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList
+from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList, row_checkbox
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 
@@ -115,3 +116,7 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[KeysetOrderingChangeList]:
         return KeysetOrderingChangeList
+
+    @display(description=ModelAdmin.action_checkbox.short_description)
+    def action_checkbox(self, obj: models.Model) -> str:
+        return row_checkbox(obj.pk)

@@ -6,13 +6,22 @@ an ordering no index matches. Over a large table both turn a page into a scan
 of the whole table; the classes here keep every page an index range scan.
 """
 
+import functools
 import json
+from collections.abc import Iterator
 from typing import Any
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from unfold.admin import checkbox as unfold_checkbox
+from unfold.templatetags import unfold_list
 from unfold.views import ChangeList as UnfoldChangeList
 
 # Up to this many matching rows the count is exact; above it, an estimate.
@@ -101,3 +110,40 @@ class KeysetOrderingChangeList(UnfoldChangeList):
 
 def reverse(field: str) -> str:
     return field[1:] if field.startswith("-") else f"-{field}"
+
+
+def _headers_once_per_changelist() -> None:
+    """unfold 0.91 rebuilds every column header, with three query strings and a
+    rendered checkbox each, for every cell of every row: a third of a list
+    page's time. The headers depend only on the changelist, so build them once
+    per changelist and hand out copies."""
+    original = unfold_list.result_headers
+    if getattr(original, "crm_cached", False):
+        return
+
+    def result_headers(cl: ChangeList) -> Iterator[dict[str, Any]]:
+        headers = cl.__dict__.get("_crm_result_headers")
+        if headers is None:
+            headers = cl.__dict__["_crm_result_headers"] = list(original(cl))
+        return iter([dict(header) for header in headers])
+
+    result_headers.crm_cached = True  # type: ignore[attr-defined]
+    unfold_list.result_headers = result_headers
+
+
+_headers_once_per_changelist()
+
+
+_PK_PLACEHOLDER = "crm-pk-placeholder"
+
+
+@functools.lru_cache(maxsize=16)
+def _row_checkbox_template(language: str | None) -> str:
+    return str(unfold_checkbox.render(ACTION_CHECKBOX_NAME, _PK_PLACEHOLDER))
+
+
+def row_checkbox(pk: object) -> str:
+    """unfold's row checkbox, rendered once per language instead of once per row
+    through the form template engine (a sixth of a list page's time)."""
+    html = _row_checkbox_template(get_language())
+    return mark_safe(html.replace(_PK_PLACEHOLDER, escape(str(pk))))  # noqa: S308 - the pk is escaped

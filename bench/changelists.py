@@ -1,0 +1,308 @@
+"""Benchmark: lead, customer, contract and interaction changelists, filters, sorts,
+searches and a long history page at a million leads (issue 8).
+
+Builds (or reuses) two PostgreSQL databases with the demo data command: a large
+one (1,000,000 leads, ~150,000 customers, ~180,000 contracts, ~1.1M interactions,
+history for all of them) and a 10,000-lead one. Each page is requested with the
+test client (in-process, so "server time" is Django + PostgreSQL, no network):
+first as the project serves it, then with Django's defaults (exact COUNT(*) of
+the filtered and of the whole list, icontains search, "-pk" tie-breaker, the
+search indexes of migration 0004 dropped inside a rolled-back transaction).
+Prints the median of RUNS requests and the query count of each.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_big \\
+    SMALL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_small \\
+        .venv/bin/python bench/changelists.py [--leads 1000000] [--runs 7]
+
+Targets: every optimized page under 75 ms at 1M, at most 1.5x its 10k time.
+The first run spends several minutes loading; later runs reuse the data.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MS = 75.0
+MAX_GROWTH = 1.5
+HISTORY_ROWS = 300
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--small-leads", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(args.leads, args.runs)
+        return
+    big_url = os.environ.get("DATABASE_URL", "")
+    small_url = os.environ.get("SMALL_DATABASE_URL", "")
+    if not big_url.startswith("postgres") or not small_url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL and SMALL_DATABASE_URL to two PostgreSQL databases (postgres://...).")
+    big = run_worker(big_url, args.leads, args.runs)
+    small = run_worker(small_url, args.small_leads, args.runs)
+    report(big, small, args.leads, args.small_leads)
+
+
+def run_worker(url: str, leads: int, runs: int) -> dict:
+    env = {**os.environ, "DATABASE_URL": url}
+    command = [sys.executable, __file__, "--measure", "--leads", str(leads), "--runs", str(runs)]
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=ROOT)
+    sys.stderr.write(output.stderr)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def report(big: dict, small: dict, leads: int, small_leads: int) -> None:
+    header = (
+        f"{'page':44} {'opt ms':>7} {'q':>3} {'default ms':>10} {'q':>3} {'gain':>6} "
+        f"{'opt ' + short(small_leads) + ' ms':>10} {'growth':>6}  ok"
+    )
+    print(f"\nChangelists at {leads:,} leads (median of runs; server time in-process)\n")
+    print(header)
+    print("-" * len(header))
+    failures = 0
+    load = (big.pop("_load")["loadavg"], small.pop("_load")["loadavg"])
+    for name, row in big.items():
+        base = small.get(name)
+        growth = row["opt_ms"] / base["opt_ms"] if base else None
+        ok = row["opt_ms"] < TARGET_MS and (growth is None or growth <= MAX_GROWTH or row["opt_ms"] < 10)
+        failures += not ok
+        print(
+            f"{name:44} {row['opt_ms']:7.1f} {row['opt_q']:3d} {row['def_ms']:10.1f} {row['def_q']:3d} "
+            f"{row['def_ms'] / row['opt_ms']:5.1f}x "
+            f"{(base['opt_ms'] if base else float('nan')):10.1f} "
+            f"{(f'{growth:5.2f}x' if growth else '   n/a'):>6}  {'yes' if ok else 'NO'}"
+        )
+    print(
+        f"\nopt = as served; default = Django's defaults (exact counts, icontains search, '-pk' "
+        f"tie-break, no search indexes); gain = default / opt; growth = opt at {short(leads)} / opt at "
+        f"{short(small_leads)} (pages under 10 ms pass whatever their growth). "
+        f"{'All pages on target.' if not failures else f'{failures} page(s) off target.'}"
+        f"\nLoad average during the runs: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} CPUs."
+    )
+
+
+def short(number: int) -> str:
+    return f"{number // 1_000_000}M" if number >= 1_000_000 else f"{number // 1000}k"
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def setup_django() -> None:
+    # bench/import_export.py would shadow the django-import-export package.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.local")
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load(leads: int) -> None:
+    from django.core.management import call_command
+
+    from crm_models.models import Lead
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    if Lead.objects.count() < leads:
+        log(f"loading {leads:,} leads (a few minutes the first time)...")
+        started = time.perf_counter()
+        call_command("demo_data", leads=leads, verbosity=1, stdout=sys.stderr)
+        log(f"loaded in {time.perf_counter() - started:.0f} s")
+
+
+def long_history_lead() -> int:
+    """The operator's newest lead, with HISTORY_ROWS changes in its history."""
+    from django.db import connection
+
+    from crm_models.models import Lead
+
+    lead = Lead.objects.filter(owner__username="operator").order_by("-created_at", "-id").first()
+    assert lead is not None
+    history = Lead.history.model  # type: ignore[attr-defined]
+    missing = HISTORY_ROWS - history.objects.filter(id=lead.pk).count()
+    if missing > 0:
+        columns = [field.column for field in Lead._meta.concrete_fields]
+        names = ", ".join(columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {history._meta.db_table} ({names}, history_date, history_type) "
+                f"SELECT {names}, created_at + make_interval(mins => n), '~' "
+                f"FROM {Lead._meta.db_table}, generate_series(1, %s) AS n WHERE id = %s",
+                [missing, lead.pk],
+            )
+    return lead.pk
+
+
+def cases() -> list[tuple[str, str, str, dict[str, str]]]:
+    """(name, username, url, params) for every page measured."""
+    from django.contrib.admin import site
+    from django.contrib.auth.models import User
+    from django.test import RequestFactory
+    from django.urls import reverse
+
+    from crm_models.models import Campaign, Contract, Customer, Interaction, Lead, Service
+
+    def url(model: str) -> str:
+        return reverse(f"admin:crm_models_{model}_changelist")
+
+    def column(username: str, model_class: type, name: str) -> str:
+        """The `o` parameter of a list_display column as this user sees the list
+        (with the action checkbox first when the user has actions)."""
+        request = RequestFactory().get("/")
+        request.user = User.objects.get(username=username)
+        admin = site._registry[model_class]
+        columns = list(admin.get_list_display(request))
+        if admin.get_actions(request):
+            columns.insert(0, "action_checkbox")
+        return str(columns.index(name))
+
+    campaign = Campaign.objects.order_by("id").first()
+    service = Service.objects.order_by("id").first()
+    owner_id = str(Lead.objects.order_by("-id").values_list("owner_id", flat=True).first())
+    lead_id = long_history_lead()
+    created = column("admin", Lead, "created")
+
+    return [
+        ("lead: first page (admin)", "admin", url("lead"), {}),
+        ("lead: page 20 (admin)", "admin", url("lead"), {"p": "20"}),
+        ("lead: status filter", "admin", url("lead"), {"status__exact": "qualified"}),
+        ("lead: campaign filter", "admin", url("lead"), {"campaign__id__exact": str(campaign.pk)}),  # type: ignore[union-attr]
+        ("lead: owner filter", "admin", url("lead"), {"owner__id__exact": owner_id}),
+        ("lead: channel filter", "admin", url("lead"), {"campaign__channel__exact": "social"}),
+        ("lead: sorted by date, oldest first", "admin", url("lead"), {"o": created}),
+        ("lead: sorted by date, newest first", "admin", url("lead"), {"o": f"-{created}"}),
+        ("lead: status filter + oldest first", "admin", url("lead"), {"status__exact": "new", "o": created}),
+        ("lead: search e-mail", "admin", url("lead"), {"q": "anna.smirnova123"}),
+        ("lead: search phone (typed 8 916 ...)", "admin", url("lead"), {"q": "8 916 012-34-56"}),
+        ("lead: search name (common)", "admin", url("lead"), {"q": "Ivan"}),
+        ("lead: search first + last name", "admin", url("lead"), {"q": "Иван Смирн"}),
+        ("lead: search name (no match)", "admin", url("lead"), {"q": "Zorro"}),
+        ("lead: history, 300 changes", "admin", reverse("admin:crm_models_lead_history", args=[lead_id]), {}),
+        ("lead: operator (10k own), first page", "operator", url("lead"), {}),
+        ("lead: operator, status filter", "operator", url("lead"), {"status__exact": "new"}),
+        ("lead: operator, oldest first", "operator", url("lead"), {"o": column("operator", Lead, "created")}),
+        ("lead: operator, search name", "operator", url("lead"), {"q": "Anna"}),
+        ("customer: first page (admin)", "admin", url("customer"), {}),
+        ("customer: sorted by date, oldest first", "admin", url("customer"), {"o": column("admin", Customer, "since")}),
+        ("customer: search phone", "admin", url("customer"), {"q": "+7 916 000-00-35"}),
+        ("customer: search name", "admin", url("customer"), {"q": "Smith"}),
+        ("customer: manager (own), first page", "manager", url("customer"), {}),
+        ("contract: first page (admin)", "admin", url("contract"), {}),
+        ("contract: service filter", "admin", url("contract"), {"service__id__exact": str(service.pk)}),  # type: ignore[union-attr]
+        ("contract: sorted by date, oldest first", "admin", url("contract"), {"o": column("admin", Contract, "signed_at")}),
+        ("contract: search name", "admin", url("contract"), {"q": "Kuznetsov"}),
+        ("contract: manager (own), first page", "manager", url("contract"), {}),
+        ("interaction: first page (admin)", "admin", url("interaction"), {}),
+        ("interaction: kind filter", "admin", url("interaction"), {"kind__exact": "meeting"}),
+        ("interaction: sorted by date, oldest first", "admin", url("interaction"), {"o": column("admin", Interaction, "happened")}),
+        ("interaction: search lead name", "admin", url("interaction"), {"q": "Elena Morozova"}),
+        ("interaction: operator (own leads)", "operator", url("interaction"), {}),
+        ("interaction: manager (own customers)", "manager", url("interaction"), {}),
+    ]  # fmt: skip
+
+
+@contextmanager
+def django_defaults() -> Iterator[None]:
+    """The same admin with this project's optimizations switched off."""
+    from django.contrib.admin import ModelAdmin, site
+    from django.core.paginator import Paginator
+    from django.db import connection, transaction
+    from unfold.views import ChangeList
+
+    from crm_models.admin.base import CrmModelAdmin
+
+    search_indexes = importlib.import_module("crm_models.migrations.0004_search_indexes").SEARCH_INDEXES
+    admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
+    for admin in admins:
+        admin.paginator = Paginator
+        admin.show_full_result_count = True
+        admin.get_changelist = lambda request, **kwargs: ChangeList  # type: ignore[method-assign]
+        admin.get_search_results = ModelAdmin.get_search_results.__get__(admin)  # type: ignore[method-assign]
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                for name in search_indexes:
+                    cursor.execute(f"DROP INDEX IF EXISTS {name}")
+            yield
+            transaction.set_rollback(True)  # the indexes come back
+    finally:
+        for admin in admins:
+            for attribute in ("paginator", "show_full_result_count", "get_changelist", "get_search_results"):
+                admin.__dict__.pop(attribute, None)
+
+
+def time_page(client: object, url: str, params: dict[str, str], runs: int) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):  # warm caches: templates, the table's pages in shared buffers
+        response = client.get(url, params)  # type: ignore[attr-defined]
+        if response.status_code != 200:
+            raise SystemExit(f"{url} {params}: HTTP {response.status_code}")
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(url, params)  # type: ignore[attr-defined]
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, params)  # type: ignore[attr-defined]
+    return statistics.median(timings), len(queries)
+
+
+def measure(leads: int, runs: int) -> None:
+    setup_django()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    if connection.vendor != "postgresql":
+        sys.exit("The benchmark needs PostgreSQL.")
+    load(leads)
+    pages = cases()
+    clients = {}
+    for username in ("admin", "operator", "manager"):
+        clients[username] = Client()
+        clients[username].force_login(
+            User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend"
+        )
+    results: dict[str, dict] = {}
+    # Each page's two variants are measured back to back, so that a change in the
+    # machine's load affects both alike.
+    for name, username, url, params in pages:
+        opt_ms, opt_q = time_page(clients[username], url, params, runs)
+        with django_defaults():
+            def_ms, def_q = time_page(clients[username], url, params, runs)
+        results[name] = {"opt_ms": opt_ms, "opt_q": opt_q, "def_ms": def_ms, "def_q": def_q}
+        log(f"  {name}: {opt_ms:.1f} ms, {opt_q} queries; Django defaults {def_ms:.1f} ms, {def_q} queries")
+    results["_load"] = {"loadavg": os.getloadavg()[0]}
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
