@@ -40,6 +40,9 @@ FORM_PARAMETERS = frozenset(
         "reload_all",
         "analytics_chart",
         "_",
+        # The chart form serialises its CSRF field into the query string; the
+        # package drops it before building the query.
+        "csrfmiddlewaretoken",
     }
 )
 PAGE_PARAMETERS = frozenset({"show", "analytics_chart", "_"})

@@ -126,3 +126,18 @@ def test_unknown_fields_answer_400(marketer: User, client_for, query: str, messa
 
 def test_unknown_chart_is_404(marketer: User, client_for) -> None:
     assert client_for(marketer).get(f"{BASE}chart_data/no_such_chart/?{MARCH}").status_code == 404
+
+
+def test_chart_form_query_with_its_csrf_field_is_accepted(
+    dataset: DataSet, manager: User, client_for
+) -> None:
+    # The package's chart form serialises every field, the CSRF token included,
+    # into the data request the dashboard sends (found by the browser tests).
+    query = f"csrfmiddlewaretoken=abc&select_box_chart_type=multiBarChart&select_box_interval=weeks&{MARCH}"
+
+    response = client_for(manager).get(
+        f"{BASE}chart_data/leads_by_channel/?{query}&graph_key=leads_by_channel"
+    )
+
+    assert response.status_code == 200
+    assert "chartShowServerError" not in response.content.decode()

@@ -1,0 +1,57 @@
+"""Every demo login sees its own menu, not the others', and opens each page it may open."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from .conftest import BrowserProblems, status_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LEADS = "/admin/crm_models/lead/"
+CUSTOMERS = "/admin/crm_models/customer/"
+CONTRACTS = "/admin/crm_models/contract/"
+INTERACTIONS = "/admin/crm_models/interaction/"
+SERVICES = "/admin/crm_models/service/"
+CAMPAIGNS = "/admin/crm_models/campaign/"
+USERS = "/admin/auth/user/"
+GROUPS = "/admin/auth/group/"
+EVERY_MENU_LINK = {LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS, USERS, GROUPS}
+
+# One demo login per role -> (changelists in its menu, add pages it may open).
+ROLE_PAGES: dict[str, tuple[set[str], set[str]]] = {
+    "admin": (EVERY_MENU_LINK, {LEADS, USERS}),
+    "operator": ({LEADS, INTERACTIONS, SERVICES, CAMPAIGNS}, {LEADS, INTERACTIONS}),
+    "marketer": ({LEADS, SERVICES, CAMPAIGNS}, {LEADS, SERVICES, CAMPAIGNS}),
+    "manager": ({LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS}, {CONTRACTS}),
+}
+
+
+def sidebar_links(page: Page) -> set[str]:
+    hrefs = page.locator("#nav-sidebar-inner a[href^='/admin/']").evaluate_all(
+        "links => links.map(link => link.getAttribute('href'))"
+    )
+    return set(hrefs)
+
+
+@pytest.mark.parametrize("username", list(ROLE_PAGES))
+def test_role_sees_its_menu_and_opens_its_pages(
+    username: str, login: Callable[[str], Page], browser_problems: BrowserProblems
+) -> None:
+    menu, add_pages = ROLE_PAGES[username]
+    page = login(username)
+
+    links = sidebar_links(page)
+    assert menu <= links, f"missing from {username}'s menu: {menu - links}"
+    assert not (EVERY_MENU_LINK - menu) & links, f"{username} sees others' menu items"
+
+    for url in sorted(links | {f"{path}add/" for path in add_pages}):
+        assert status_of(page, url) == 200, f"{username}: {url}"
+        assert page.locator("#nav-sidebar-inner").is_visible()
+
+    browser_problems.expect_console_error(r"status of 403")
+    # Django's plain 403 page names no icon, so the browser asks for /favicon.ico.
+    browser_problems.expect_console_error(r"status of 404 .*/favicon\.ico\)$")
+    for url in sorted(EVERY_MENU_LINK - menu):
+        assert status_of(page, url) == 403, f"{username}: {url}"
