@@ -15,10 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from unfold.decorators import action as unfold_action
 
+from crm_models.documents import KINDS as DOCUMENT_KINDS
 from crm_models.models import Lead
 from crm_models.services.conversion import (
     ContractData,
@@ -230,7 +233,30 @@ class LeadConversionMixin:
             )
 
         leads_by_id: dict[int | None, Lead] = {lead.pk: lead for lead in leads}
-        rows = [(form, leads_by_id.get(_int_or_none(form["lead_id"].value()))) for form in formset.forms]
+        # Rows are drawn with plain inputs, and each service's <option> list is
+        # built once: rendering widget templates for every row made a 500-lead
+        # page take seconds.
+        choices = [(pk, service.name) for pk, service in services.items()]
+        options: dict[int | None, str] = {}
+        rows = []
+        for form in formset.forms:
+            service = _int_or_none(form["service"].value())
+            if service not in options:
+                options[service] = format_html_join(
+                    "",
+                    '<option value="{}"{}>{}</option>',
+                    ((pk, mark_safe(" selected") if pk == service else "", name) for pk, name in choices),
+                )
+            rows.append(
+                {
+                    "form": form,
+                    "lead": leads_by_id.get(_int_or_none(form["lead_id"].value())),
+                    "lead_id": form["lead_id"].value(),
+                    "options": options[service],
+                    "name": form["name"].value() or "",
+                    "amount": form["amount"].value(),
+                }
+            )
         opts = self.opts  # type: ignore[attr-defined]
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
@@ -240,6 +266,7 @@ class LeadConversionMixin:
             "terms_form": terms_form,
             "formset": formset,
             "rows": rows,
+            "accept_documents": ",".join(ext for kind in DOCUMENT_KINDS.values() for ext in kind.extensions),
             "skipped": skipped,
             "leads": leads,
             "form_url": form_url,

@@ -8,13 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from unfold.widgets import (
-    UnfoldAdminDateWidget,
-    UnfoldAdminDecimalFieldWidget,
-    UnfoldAdminFileFieldWidget,
-    UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
-)
+from unfold.widgets import UnfoldAdminDateWidget
 
 from crm_models.documents import validate_contract_document
 from crm_models.models import END_BEFORE_START_MESSAGE, NEGATIVE_AMOUNT_MESSAGE, Lead, Service
@@ -56,29 +50,22 @@ class ConversionTermsForm(forms.Form):
 
 
 class LeadContractForm(forms.Form):
-    """The contract of one lead. Services come as a prepared dict so that a page
-    of hundreds of rows renders and validates without a query per row."""
+    """The contract of one lead. The page draws its inputs itself (see the
+    template), so the widgets stay plain: a form per lead is built for every
+    selected lead, and copying unfold's widgets made that slow. Services come
+    as a prepared dict so that hundreds of rows need no query each."""
 
     lead_id = forms.IntegerField(widget=forms.HiddenInput)
-    service = forms.TypedChoiceField(label=_("service"), coerce=int, widget=UnfoldAdminSelectWidget)
-    name = forms.CharField(
-        label=_("contract name / number"), max_length=200, widget=UnfoldAdminTextInputWidget
-    )
+    service = forms.TypedChoiceField(label=_("service"), coerce=int)
+    name = forms.CharField(label=_("contract name / number"), max_length=200)
     amount = forms.DecimalField(
         label=_("amount"),
         max_digits=14,
         decimal_places=2,
         min_value=0,
         error_messages={"min_value": NEGATIVE_AMOUNT_MESSAGE},
-        widget=UnfoldAdminDecimalFieldWidget,
     )
-    document = forms.FileField(
-        label=_("document"),
-        required=False,
-        validators=[validate_contract_document],
-        widget=UnfoldAdminFileFieldWidget,
-        help_text=_("Optional. PDF, image or office document."),
-    )
+    document = forms.FileField(label=_("document"), required=False, validators=[validate_contract_document])
 
     def __init__(self, *args: Any, services: dict[int, Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
