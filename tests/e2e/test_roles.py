@@ -17,14 +17,27 @@ SERVICES = "/admin/crm_models/service/"
 CAMPAIGNS = "/admin/crm_models/campaign/"
 USERS = "/admin/auth/user/"
 GROUPS = "/admin/auth/group/"
-EVERY_MENU_LINK = {LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS, USERS, GROUPS}
+METRICS = "/admin/dashboards/campaign-metrics/"
+IMPORTS = "/admin/crm_models/importrecord/"
+EVERY_MENU_LINK = {
+    LEADS,
+    CUSTOMERS,
+    CONTRACTS,
+    INTERACTIONS,
+    SERVICES,
+    CAMPAIGNS,
+    METRICS,
+    IMPORTS,
+    USERS,
+    GROUPS,
+}
 
 # One demo login per role -> (changelists in its menu, add pages it may open).
 ROLE_PAGES: dict[str, tuple[set[str], set[str]]] = {
     "admin": (EVERY_MENU_LINK, {LEADS, USERS}),
     "operator": ({LEADS, INTERACTIONS, SERVICES, CAMPAIGNS}, {LEADS, INTERACTIONS}),
-    "marketer": ({LEADS, SERVICES, CAMPAIGNS}, {LEADS, SERVICES, CAMPAIGNS}),
-    "manager": ({LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS}, {CONTRACTS}),
+    "marketer": ({LEADS, SERVICES, CAMPAIGNS, METRICS, IMPORTS}, {LEADS, SERVICES, CAMPAIGNS}),
+    "manager": ({LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS, METRICS}, {CONTRACTS}),
 }
 
 

@@ -1,0 +1,65 @@
+"""The dashboard shows its key figures and draws its charts for the chosen period."""
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from crm_models.models import Lead
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+KPI_TITLES = ["Leads", "New customers", "Conversion rate", "Revenue", "Ad spend", "ROI"]
+# Pixels a drawn chart colours at the least (axes, labels and bars); a blank canvas has none.
+MIN_PAINTED_PIXELS = 2_000
+PAINTED_PIXELS = """canvas => {
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return painted;
+}"""
+CHART_POINTS = """canvas => {
+    const chart = window.Chart && window.Chart.getChart(canvas);
+    return chart ? chart.data.datasets.reduce((sum, set) => sum + set.data.length, 0) : -1;
+}"""
+
+
+def test_dashboard_draws_figures_and_charts_for_the_chosen_period(
+    login: Callable[[str], Page], screenshot: Callable[..., object]
+) -> None:
+    today = timezone.localdate()
+    date_from = today - timedelta(days=365)
+    leads_in_period = Lead.objects.filter(created_at__date__gte=date_from).count()
+    page = login("marketer")
+
+    page.fill("#id_date_from", date_from.isoformat())
+    page.fill("#id_date_to", today.isoformat())
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(rf"date_from={date_from.isoformat()}&date_to={today.isoformat()}"))
+
+    cards = page.locator("#kpi-cards > *")
+    expect(cards).to_have_count(len(KPI_TITLES))
+    for card, title in zip(cards.all(), KPI_TITLES, strict=True):
+        expect(card).to_contain_text(title)
+    expect(cards.first).to_contain_text(str(leads_in_period))
+
+    canvases = page.locator("canvas.chart")
+    expect(canvases).to_have_count(3)
+    for canvas in canvases.all():
+        canvas.scroll_into_view_if_needed()
+        assert canvas.evaluate(CHART_POINTS) > 0
+        assert canvas.evaluate(PAINTED_PIXELS) > MIN_PAINTED_PIXELS
+
+    # django-admin-charts (nvd3, SVG) load their data when scrolled into view.
+    svg_charts = page.locator("#admin-charts [id^=chart_container_] svg")
+    assert svg_charts.count() > 0
+    for svg in svg_charts.all():
+        svg.scroll_into_view_if_needed()
+        expect(svg.locator(".nvd3").first).to_be_attached()
+        assert svg.locator("path, rect").count() > 10
+
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("dashboard")
