@@ -21,13 +21,12 @@ from crm_models.selectors.metrics import (
     CampaignMetrics,
     CampaignRow,
     Figures,
-    campaign_metrics,
     lead_status_counts,
-    lead_timeseries,
     user_sees_campaign_metrics,
 )
 
 from . import exports, formatting
+from .cache import cached_campaign_metrics, cached_lead_timeseries
 from .periods import Period, Preset, period_from_query
 
 UNKNOWN_FORMAT_MESSAGE = gettext_lazy("Unknown format: choose csv or xlsx.")
@@ -110,7 +109,7 @@ def _channel_chart(metrics: CampaignMetrics) -> dict[str, str]:
 
 
 def _timeline_chart(request: HttpRequest, period: Period) -> dict[str, str]:
-    points = lead_timeseries(user=request.user, date_from=period.date_from, date_to=period.date_to)
+    points = cached_lead_timeseries(user=request.user, date_from=period.date_from, date_to=period.date_to)
     return _chart_json(
         {
             "labels": [date_format(point.day, "SHORT_DATE_FORMAT") for point in points],
@@ -161,7 +160,7 @@ def _roi_table(rows: list[CampaignRow]) -> dict[str, Any]:
 
 
 def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
-    metrics = campaign_metrics(user=request.user, date_from=period.date_from, date_to=period.date_to)
+    metrics = cached_campaign_metrics(user=request.user, date_from=period.date_from, date_to=period.date_to)
     ranked = _with_roi(metrics.rows)
     best = ranked[:BEST_WORST_ROWS]
     worst = [row for row in reversed(ranked) if row not in best][:BEST_WORST_ROWS]
@@ -281,7 +280,9 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
 
     metrics = None
     if not error:
-        metrics = campaign_metrics(user=request.user, date_from=period.date_from, date_to=period.date_to)
+        metrics = cached_campaign_metrics(
+            user=request.user, date_from=period.date_from, date_to=period.date_to
+        )
         if file_format == "csv":
             return exports.csv_response(metrics)
         if file_format == "xlsx":

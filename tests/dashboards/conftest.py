@@ -1,1 +1,14 @@
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+
 from tests.crm_models.test_metrics import dataset  # noqa: F401 - the hand-built data set, shared
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """The figures are cached per period: every test starts from a cold cache."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -106,3 +106,25 @@ def test_anonymous_is_sent_to_login(client: Client) -> None:
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"] == "/admin/login/?next=/admin/"
+
+
+def test_second_load_reads_the_figures_from_the_cache(
+    dataset: DataSet, marketer: User, manager: User, client_for, django_assert_num_queries
+) -> None:
+    client_for(marketer).get("/admin/" + MARCH)
+    # a manager sees the same (all) campaign metrics: the entry is shared
+    client = client_for(manager)
+    with django_assert_num_queries(6):
+        response = client.get("/admin/" + MARCH)
+    assert response.status_code == 200
+    assert "6,500.00\u00a0₽" in response.content.decode()
+
+
+def test_cache_can_be_switched_off(
+    dataset: DataSet, marketer: User, client_for, settings, django_assert_num_queries
+) -> None:
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    client = client_for(marketer)
+    client.get("/admin/" + MARCH)
+    with django_assert_num_queries(12):
+        client.get("/admin/" + MARCH)
