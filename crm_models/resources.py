@@ -43,17 +43,6 @@ def neutralize(value: str) -> str:
     return value
 
 
-def export_value(value: Any) -> Any:
-    """A value as a spreadsheet cell: text neutralised, datetimes in local time."""
-    if isinstance(value, str):
-        return neutralize(value)
-    if isinstance(value, datetime.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.replace(tzinfo=None, microsecond=0)
-    return value
-
-
 def column(attribute: str, header: str) -> fields.Field:
     return fields.Field(attribute=attribute, column_name=header, readonly=True)
 
@@ -69,10 +58,22 @@ class ExplicitExportResource(resources.ModelResource):
         paths = [field.attribute for field in selected]
         # Rows go straight into tablib's storage: Dataset.append validates every
         # row's width, which the single values_list query already guarantees.
+        # The per-cell work is inlined: it runs a million times per 100,000 rows.
         data = dataset._data
         row_class = tablib.core.Row
-        for row in queryset.values_list(*paths).order_by("pk").iterator(chunk_size=EXPORT_CHUNK):
-            data.append(row_class([export_value(value) for value in row]))
+        prefixes = frozenset(FORMULA_PREFIXES)
+        local = timezone.get_current_timezone()
+        for row in queryset.values_list(*paths).iterator(chunk_size=EXPORT_CHUNK):
+            cells = []
+            for value in row:
+                kind = value.__class__
+                if kind is str:
+                    if value and value[0] in prefixes:
+                        value = "'" + value
+                elif kind is datetime.datetime:
+                    value = value.astimezone(local).replace(tzinfo=None, microsecond=0)
+                cells.append(value)
+            data.append(row_class(cells))
         return dataset
 
 

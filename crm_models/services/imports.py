@@ -172,62 +172,49 @@ def _attname(model: type[Model], name: str) -> str:
     return model._meta.get_field(name).attname  # type: ignore[union-attr]
 
 
+LEAD_COPY_FIELDS = [
+    "created_at",
+    "updated_at",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "campaign",
+    "status",
+    "owner",
+    "notes",
+    "converted_at",
+]
+
+
 def _copy_with_history(
     model: type[Model], rows: Any, count: int, user: UserLike, reason: str, now: Any
 ) -> None:
-    """COPY `count` new rows and their '+' history rows, with primary keys taken
-    from the table's own sequence so the history rows can point at them."""
-    table = model._meta.db_table
-    history_table = model.history.model._meta.db_table  # type: ignore[attr-defined]
+    """COPY `count` new rows (dicts keyed like LEAD_COPY_FIELDS), then write their
+    '+' history rows on the server from the rows just copied, so the data
+    crosses the wire once. Primary keys come from the table's own sequence."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    history_table = connection.ops.quote_name(model.history.model._meta.db_table)  # type: ignore[attr-defined]
+    columns = ", ".join(
+        connection.ops.quote_name(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
+        for name in LEAD_COPY_FIELDS
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        first = True
-        columns: list[str] = []
-        raw = cursor.cursor
-        with raw.copy(_copy_sql(table, ["id"], model, None)) as copy_main:
-            buffered: list[tuple] = []
+        with cursor.cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
             for pk, values in zip(ids, rows, strict=True):
-                if first:
-                    columns = list(values)
-                    first = False
-                record = (pk, *values.values())
-                copy_main.write_row(record)
-                buffered.append(record)
-        history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-        with raw.copy(_copy_sql(history_table, ["id"], model, columns, history_columns)) as copy_history:
-            for record in buffered:
-                copy_history.write_row((*record, now, reason, "+", user.pk))
-
-
-def _copy_sql(
-    table: str,
-    leading: list[str],
-    model: type[Model],
-    names: list[str] | None,
-    trailing: list[str] | None = None,
-) -> str:
-    if names is None:
-        names = [
-            "created_at",
-            "updated_at",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "company",
-            "campaign",
-            "status",
-            "owner",
-            "notes",
-            "converted_at",
-        ]
-    model_columns = [str(model._meta.get_field(name).column) for name in names]  # type: ignore[union-attr]
-    columns = [*leading, *model_columns, *(trailing or [])]
-    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
-    return f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
+                copy.write_row((pk, *values.values()))
+        cursor.execute(
+            f"INSERT INTO {history_table} (id, {columns}, history_date, history_change_reason, "  # noqa: S608
+            f"history_type, history_user_id) SELECT id, {columns}, %s, %s, '+', %s FROM {table} "
+            "WHERE id = ANY(%s)",
+            [now, reason, user.pk, ids],
+        )
 
 
 def _write_services(plan: ImportPlan, user: UserLike, reason: str) -> None:
