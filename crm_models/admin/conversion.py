@@ -43,6 +43,9 @@ from .conversion_forms import (
 CONVERT_ACTION_LABEL = _("Convert to customer with contract")
 OUT_OF_SCOPE_MESSAGE = _("Some of the selected leads are not available to you; nothing was converted.")
 NOTHING_TO_CONVERT_MESSAGE = _("None of the selected leads can be converted.")
+TOO_MANY_LEADS_MESSAGE = _("Select at most %(limit)d leads to convert at a time; nothing was converted.")
+# Each lead posts five fields; this stays well inside DATA_UPLOAD_MAX_NUMBER_FIELDS.
+MAX_LEADS_AT_ONCE = 1000
 MESSAGE_NAME_LIMIT = 10
 
 CONFIRM_FIELD = "convert"
@@ -179,7 +182,14 @@ class LeadConversionMixin:
         done_url: str | None,
     ) -> HttpResponse | None:
         """The intermediate page, or None (back to the list) once done."""
-        leads: list[Lead] = list(queryset.select_related("campaign__service").order_by("pk"))
+        leads: list[Lead] = list(
+            queryset.select_related("campaign__service").order_by("pk")[: MAX_LEADS_AT_ONCE + 1]
+        )
+        if len(leads) > MAX_LEADS_AT_ONCE:
+            self.message_user(  # type: ignore[attr-defined]
+                request, TOO_MANY_LEADS_MESSAGE % {"limit": MAX_LEADS_AT_ONCE}, messages.ERROR
+            )
+            return HttpResponseRedirect(cancel_url)
         names = {lead.pk: lead.full_name for lead in leads}
         convertible = [lead for lead in leads if lead_conversion_blocker(lead) is None]
         skipped = [

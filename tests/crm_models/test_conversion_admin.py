@@ -471,3 +471,17 @@ def test_confirm_costs_a_constant_number_of_queries_per_lead(client_for: ClientF
     one, four = confirm_queries(first), confirm_queries(more)
     assert four - one == 3 * 11
     assert Customer.objects.count() == 5
+
+
+def test_too_many_leads_at_once_are_refused(
+    client_for: ClientFor, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("crm_models.admin.conversion.MAX_LEADS_AT_ONCE", 2)
+    leads = LeadFactory.create_batch(3)
+    response = client_for(manager).post(
+        changelist_url(),
+        {"action": "convert_leads", ACTION_CHECKBOX_NAME: [lead.pk for lead in leads], "index": "0"},
+        follow=True,
+    )
+    assert messages_of(response) == ["Select at most 2 leads to convert at a time; nothing was converted."]
+    assert not Customer.objects.exists()
