@@ -58,6 +58,7 @@ TEMPLATE_EXAMPLES: dict[str, list[str]] = {
         "",
         "Spring search",
         "",
+        "",
     ],
     ImportRecord.Kind.SERVICE: ["Context advertising", "Search ads set-up and management", "45000.00", "yes"],
     ImportRecord.Kind.CAMPAIGN: [

@@ -42,6 +42,7 @@ NUMBER_TOO_BIG_MESSAGE = _("The number is too large.")
 BAD_DATE_MESSAGE = _("Enter a date as YYYY-MM-DD or DD.MM.YYYY.")
 END_BEFORE_START_MESSAGE = _("The end date cannot be before the start date.")
 BAD_BOOLEAN_MESSAGE = _("Enter yes or no.")
+BAD_ID_MESSAGE = _("Enter a whole number.")
 BAD_CHANNEL_MESSAGE = _("Unknown channel. Use one of: %(channels)s.")
 
 # Exports prefix these with an apostrophe so spreadsheets show them as text; a
@@ -163,6 +164,12 @@ def clean_date(value: str) -> str:
     raise CellError(BAD_DATE_MESSAGE)
 
 
+def clean_id(value: str) -> int:
+    if not value.isdigit() or int(value) == 0:
+        raise CellError(BAD_ID_MESSAGE)
+    return int(value)
+
+
 def clean_boolean(value: str) -> bool:
     word = value.casefold()
     if word in TRUE_WORDS:
@@ -265,6 +272,8 @@ LEAD_SPEC = ImportSpec(
             ("note", "comment", "comments", "Заметки", "Примечание", "Примечания", "Комментарий"),
             text(10_000),
         ),
+        # Exports carry the ID: a re-imported export updates exactly those leads.
+        Column("id", "ID", ("lead id", "Номер лида"), clean_id),
     ),
     one_of=("email", "phone"),
 )

@@ -25,6 +25,9 @@ SAME_RECORD_AS_ROW_MESSAGE = _("Row %(row)s already changes this record.")
 TWO_LEADS_MESSAGE = _("The e-mail belongs to lead #%(email_lead)s and the phone to lead #%(phone_lead)s.")
 OUT_OF_SCOPE_MESSAGE = _("This %(what)s belongs to a lead you may not change.")
 DUPLICATE_LEAD_MESSAGE = _("Same %(what)s as lead #%(pk)s (%(name)s).")
+NO_SUCH_LEAD_MESSAGE = _("No lead #%(pk)s that you may change.")
+OTHER_LEAD_MESSAGE = _("This %(what)s belongs to lead #%(other)s, not to lead #%(pk)s.")
+DUPLICATE_ID_MESSAGE = _("Lead #%(pk)s (%(name)s), by its ID.")
 DUPLICATE_NAME_MESSAGE = _("Same name as %(model)s #%(pk)s (%(name)s).")
 EMAIL_WORD = _("e-mail")
 PHONE_WORD = _("phone")
@@ -108,6 +111,15 @@ def _visible_lead_ids(user: UserLike, pks: set[int]) -> set[int]:
     return visible
 
 
+def _visible_leads_by_id(user: UserLike, pks: set[int]) -> dict[int, tuple[int, str]]:
+    found: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(sorted(pks)):
+        rows = Lead.objects.visible_to(user).filter(pk__in=chunk).values_list("pk", "first_name", "last_name")
+        for pk, first_name, last_name in rows:
+            found[pk] = (pk, f"{first_name} {last_name}".strip())
+    return found
+
+
 def import_plan_build(*, clean: CleanFile, user: UserLike, duplicate_mode: str) -> ImportPlan:
     """Classify every cleaned row; `clean.errors` (cell errors) are carried over."""
     plan = ImportPlan(
@@ -137,7 +149,8 @@ def _record_duplicate(plan: ImportPlan, row: list, pk: int, message: str) -> Non
 def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
     headers = clean.headers
     plan.references = _names_to_ids(Campaign.objects.visible_to(user))
-    # Row layout: [row, first_name, last_name, email, phone, company, campaign, notes]
+    # Row layout: [row, first_name, last_name, email, phone, company, campaign, notes, id]
+    by_id = _visible_leads_by_id(user, {row[8] for row in clean.rows if row[8] is not None})
     by_email = _leads_by("email", (row[3] for row in clean.rows))
     by_phone = _leads_by("phone", (row[4] for row in clean.rows))
     matched = {pk for pk, _name in by_email.values()} | {pk for pk, _name in by_phone.values()}
@@ -169,7 +182,38 @@ def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
         email_match = by_email.get(email) if email else None
         phone_match = by_phone.get(phone) if phone else None
         match = email_match or phone_match
-        if email_match and phone_match and email_match[0] != phone_match[0]:
+        lead_id = row[8]
+        if lead_id is not None:
+            # The ID decides which lead the row updates; out-of-scope and missing
+            # leads get the same message, so the file cannot probe for rows.
+            match = by_id.get(lead_id)
+            if match is None:
+                issues.append(
+                    RowIssue(number, headers["id"], str(lead_id), NO_SUCH_LEAD_MESSAGE % {"pk": lead_id})
+                )
+            for found, column, value, word in (
+                (email_match, "email", email, email_word),
+                (phone_match, "phone", phone, phone_word),
+            ):
+                if match is not None and found and found[0] != lead_id:
+                    issues.append(
+                        RowIssue(
+                            number,
+                            headers[column],
+                            value,
+                            OTHER_LEAD_MESSAGE % {"what": word, "other": found[0], "pk": lead_id},
+                        )
+                    )
+            if match is not None and match[0] in seen_lead and not issues:
+                issues.append(
+                    RowIssue(
+                        number,
+                        headers["id"],
+                        str(lead_id),
+                        SAME_RECORD_AS_ROW_MESSAGE % {"row": seen_lead[match[0]]},
+                    )
+                )
+        elif email_match and phone_match and email_match[0] != phone_match[0]:
             issues.append(
                 RowIssue(
                     number,
@@ -195,8 +239,11 @@ def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
             continue
         if match:
             seen_lead[match[0]] = number
-            word = email_word if email_match else phone_word
-            message = DUPLICATE_LEAD_MESSAGE % {"what": word, "pk": match[0], "name": match[1]}
+            if lead_id is not None:
+                message = DUPLICATE_ID_MESSAGE % {"pk": match[0], "name": match[1]}
+            else:
+                word = email_word if email_match else phone_word
+                message = DUPLICATE_LEAD_MESSAGE % {"what": word, "pk": match[0], "name": match[1]}
             _record_duplicate(plan, row, match[0], message)
         else:
             plan.creates.append(row)

@@ -128,7 +128,7 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
     campaigns = plan.references
 
     def apply(lead: Lead, row: list) -> None:
-        _number, first_name, last_name, email, phone, company, campaign, notes = row
+        _number, first_name, last_name, email, phone, company, campaign, notes, _id = row
         lead.first_name = first_name
         lead.last_name = _given(last_name, lead.last_name)
         lead.email = _given(email, lead.email)
@@ -157,7 +157,7 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
             "notes": notes or "",
             "converted_at": None,
         }
-        for _number, first_name, last_name, email, phone, company, campaign, notes in plan.creates
+        for _number, first_name, last_name, email, phone, company, campaign, notes, _id in plan.creates
     )
     if connection.vendor == "postgresql":
         _copy_with_history(Lead, leads, len(plan.creates), user, reason, now)

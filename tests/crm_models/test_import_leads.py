@@ -265,7 +265,7 @@ def test_row_errors(marketer, client_for, campaign, row: list, column: str, mess
         (
             "Имя;Эл. почта\r\nАнна;a@example.ru\r\n".encode(),
             "The header row lacks the column(s) “Campaign”. Expected columns: "
-            "First name, Last name, E-mail, Phone, Company, Campaign, Notes.",
+            "First name, Last name, E-mail, Phone, Company, Campaign, Notes, ID.",
         ),
     ],
 )
@@ -424,3 +424,72 @@ def test_preview_runs_a_constant_number_of_queries(marketer, client_for, campaig
         upload(client, "lead", "x.csv", big)
 
     assert len(big_queries) == len(small_queries)
+
+
+def test_id_column_names_the_lead_to_update(marketer, client_for, campaign) -> None:
+    lead = LeadFactory(first_name="Old", email="old@example.ru", campaign=campaign)
+    client = client_for(marketer)
+    data = csv_bytes([["ID", *HEADER], [str(lead.pk), "New", "", "new@example.ru", "", "Весна"]])
+
+    preview = upload(client, "lead", "x.csv", data, duplicates="update")
+    confirm(client, "lead", preview.context["token"])
+
+    assert [(d.row, d.message) for d in preview.context["plan"].duplicates] == [
+        (2, f"Lead #{lead.pk} (Old {lead.last_name}), by its ID.")
+    ]
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.email) == ("New", "new@example.ru")
+
+
+def test_out_of_scope_and_missing_ids_get_the_same_error(client_for, campaign, operator, operator2) -> None:
+    from django.contrib.auth.models import Permission
+
+    operator.user_permissions.add(Permission.objects.get(codename="import_lead"))
+    foreign = LeadFactory(
+        first_name="Foreign", email="foreign@example.ru", owner=operator2, campaign=campaign
+    )
+    client = client_for(operator)
+    data = csv_bytes(
+        [
+            ["ID", *HEADER],
+            [str(foreign.pk), "Changed", "", "x@example.ru", "", "Весна"],
+            ["999999", "Changed", "", "y@example.ru", "", "Весна"],
+        ]
+    )
+
+    response = upload(client, "lead", "x.csv", data, duplicates="update")
+
+    assert error_cells(response) == [
+        (2, "ID", str(foreign.pk), f"No lead #{foreign.pk} that you may change."),
+        (3, "ID", "999999", "No lead #999999 that you may change."),
+    ]
+    foreign.refresh_from_db()
+    assert (foreign.first_name, foreign.email) == ("Foreign", "foreign@example.ru")
+
+
+def test_id_and_email_of_different_leads_is_an_error(marketer, client_for, campaign) -> None:
+    first = LeadFactory(email="a@example.ru", campaign=campaign)
+    second = LeadFactory(email="b@example.ru", campaign=campaign)
+    data = csv_bytes([["ID", *HEADER], [str(first.pk), "A", "", "b@example.ru", "", "Весна"]])
+
+    response = upload(client_for(marketer), "lead", "x.csv", data, duplicates="update")
+
+    assert error_cells(response) == [
+        (2, "email", "b@example.ru", f"This e-mail belongs to lead #{second.pk}, not to lead #{first.pk}.")
+    ]
+
+
+def test_exported_leads_reimport_as_updates(marketer, client_for, campaign) -> None:
+    from crm_models.resources import LeadResource
+    from tests.crm_models.test_export import export
+
+    LeadFactory(first_name="=cmd", email="a@example.ru", phone="+79162000001", campaign=campaign)
+    LeadFactory(first_name="Bob", email="b@example.ru", phone="", campaign=campaign)
+    client = client_for(marketer)
+    exported = export(client, "lead", LeadResource).content
+
+    preview = upload(client, "lead", "export.csv", exported, duplicates="update")
+
+    assert preview.context["counts"] == {"new": 0, "updated": 2, "skipped": 0, "errors": 0}
+    confirm(client, "lead", preview.context["token"])
+    assert sorted(Lead.objects.values_list("first_name", "phone")) == [("=cmd", "+79162000001"), ("Bob", "")]
