@@ -31,35 +31,41 @@ def cache_seconds() -> int:
     return int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 300))
 
 
-def _cached(kind: str, date_from: date, date_to: date, compute: Any) -> Any:
-    seconds = cache_seconds()
-    if seconds <= 0:
-        return compute()
-    key = f"dashboards:{KEY_VERSION}:{kind}:all:{date_from.isoformat()}:{date_to.isoformat()}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, seconds)
-    return value
+def _key(kind: str, date_from: date, date_to: date) -> str:
+    return f"dashboards:{KEY_VERSION}:{kind}:all:{date_from.isoformat()}:{date_to.isoformat()}"
+
+
+def _check(user: Any) -> None:
+    if not user_sees_campaign_metrics(user):
+        raise PermissionDenied(CAMPAIGN_METRICS_FORBIDDEN)
 
 
 def cached_campaign_metrics(*, user: Any, date_from: date, date_to: date) -> CampaignMetrics:
-    if not user_sees_campaign_metrics(user):
-        raise PermissionDenied(CAMPAIGN_METRICS_FORBIDDEN)
-    return _cached(
-        "metrics",
-        date_from,
-        date_to,
-        lambda: campaign_metrics(user=user, date_from=date_from, date_to=date_to),
-    )
+    _check(user)
+    return cached_dashboard_figures(user=user, date_from=date_from, date_to=date_to, timeseries=False)[0]
 
 
-def cached_lead_timeseries(*, user: Any, date_from: date, date_to: date) -> list[TimePoint]:
-    if not user_sees_campaign_metrics(user):
-        raise PermissionDenied(CAMPAIGN_METRICS_FORBIDDEN)
-    return _cached(
-        "timeseries",
-        date_from,
-        date_to,
-        lambda: lead_timeseries(user=user, date_from=date_from, date_to=date_to),
-    )
+def cached_dashboard_figures(
+    *, user: Any, date_from: date, date_to: date, timeseries: bool = True
+) -> tuple[CampaignMetrics, list[TimePoint]]:
+    """The campaign metrics and (if asked) the lead time series of the period,
+    read with one cache round trip, computed and stored on a miss."""
+    _check(user)
+    seconds = cache_seconds()
+    metrics_key, series_key = _key("metrics", date_from, date_to), _key("timeseries", date_from, date_to)
+    found = cache.get_many([metrics_key, series_key] if timeseries else [metrics_key]) if seconds > 0 else {}
+    missing: dict[str, Any] = {}
+    metrics = found.get(metrics_key)
+    if metrics is None:
+        metrics = missing[metrics_key] = campaign_metrics(user=user, date_from=date_from, date_to=date_to)
+    points: list[TimePoint] = []
+    if timeseries:
+        cached_points = found.get(series_key)
+        if cached_points is None:
+            cached_points = missing[series_key] = lead_timeseries(
+                user=user, date_from=date_from, date_to=date_to
+            )
+        points = cached_points
+    if missing and seconds > 0:
+        cache.set_many(missing, seconds)
+    return metrics, points

@@ -21,12 +21,13 @@ from crm_models.selectors.metrics import (
     CampaignMetrics,
     CampaignRow,
     Figures,
+    TimePoint,
     lead_status_counts,
     user_sees_campaign_metrics,
 )
 
 from . import exports, formatting
-from .cache import cached_campaign_metrics, cached_lead_timeseries
+from .cache import cached_campaign_metrics, cached_dashboard_figures
 from .periods import Period, Preset, period_from_query
 
 UNKNOWN_FORMAT_MESSAGE = gettext_lazy("Unknown format: choose csv or xlsx.")
@@ -36,8 +37,19 @@ ROI_CHART_BARS = 30
 BEST_WORST_ROWS = 5
 
 
-def _chart_json(data: dict[str, Any], options: dict[str, Any] | None = None) -> dict[str, str]:
-    return {"data": json.dumps(data), "options": json.dumps(options or {})}
+# Given options replace unfold's defaults entirely; keep its fixed-height layout
+# (the canvas height decides), and let grouped bars stand side by side.
+CHART_OPTIONS: dict[str, Any] = {
+    "animation": False,
+    "responsive": True,
+    "maintainAspectRatio": False,
+    "plugins": {"legend": {"position": "bottom", "align": "start"}},
+    "scales": {"x": {"grid": {"display": False}}, "y": {"beginAtZero": True}},
+}
+
+
+def _chart_json(data: dict[str, Any]) -> dict[str, str]:
+    return {"data": json.dumps(data), "options": json.dumps(CHART_OPTIONS)}
 
 
 def _kpis(metrics: CampaignMetrics) -> list[dict[str, str]]:
@@ -54,8 +66,12 @@ def _kpis(metrics: CampaignMetrics) -> list[dict[str, str]]:
             formatting.percent(now.conversion_rate),
             formatting.points_change(now.conversion_rate, before.conversion_rate),
         ),
-        (_("Revenue"), formatting.money(now.revenue), formatting.change(now.revenue, before.revenue)),
-        (_("Ad spend"), formatting.money(now.spend), formatting.change(now.spend, before.spend)),
+        (
+            _("Revenue"),
+            formatting.money(now.revenue, decimals=0),
+            formatting.change(now.revenue, before.revenue),
+        ),
+        (_("Ad spend"), formatting.money(now.spend, decimals=0), formatting.change(now.spend, before.spend)),
         (_("ROI"), formatting.percent(now.roi), formatting.points_change(now.roi, before.roi)),
     ]
     return [
@@ -108,8 +124,7 @@ def _channel_chart(metrics: CampaignMetrics) -> dict[str, str]:
     )
 
 
-def _timeline_chart(request: HttpRequest, period: Period) -> dict[str, str]:
-    points = cached_lead_timeseries(user=request.user, date_from=period.date_from, date_to=period.date_to)
+def _timeline_chart(points: list[TimePoint]) -> dict[str, str]:
     return _chart_json(
         {
             "labels": [date_format(point.day, "SHORT_DATE_FORMAT") for point in points],
@@ -144,14 +159,12 @@ def _leads_link(row: CampaignRow) -> str:
 
 def _roi_table(rows: list[CampaignRow]) -> dict[str, Any]:
     return {
-        "headers": [_("Campaign"), _("Channel"), _("Leads"), _("Revenue"), _("Ad spend"), _("ROI")],
+        "headers": [_("Campaign"), _("Revenue"), _("Ad spend"), _("ROI")],
         "rows": [
             [
                 _leads_link(row),
-                row.channel_label,
-                formatting.count(row.leads),
-                formatting.money(row.revenue),
-                formatting.money(row.spend),
+                formatting.money(row.revenue, decimals=0),
+                formatting.money(row.spend, decimals=0),
                 formatting.percent(row.roi),
             ]
             for row in rows
@@ -160,7 +173,9 @@ def _roi_table(rows: list[CampaignRow]) -> dict[str, Any]:
 
 
 def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
-    metrics = cached_campaign_metrics(user=request.user, date_from=period.date_from, date_to=period.date_to)
+    metrics, points = cached_dashboard_figures(
+        user=request.user, date_from=period.date_from, date_to=period.date_to
+    )
     ranked = _with_roi(metrics.rows)
     best = ranked[:BEST_WORST_ROWS]
     worst = [row for row in reversed(ranked) if row not in best][:BEST_WORST_ROWS]
@@ -171,7 +186,7 @@ def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
         "roi_chart": _roi_chart(ranked),
         "roi_chart_truncated": len(ranked) > ROI_CHART_BARS,
         "channel_chart": _channel_chart(metrics),
-        "timeline_chart": _timeline_chart(request, period),
+        "timeline_chart": _timeline_chart(points),
         "best_table": _roi_table(best),
         "worst_table": _roi_table(worst),
         "has_campaigns": bool(metrics.rows),
