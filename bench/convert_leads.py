@@ -5,10 +5,10 @@ Creates LEADS fresh leads on PostgreSQL, logs in a manager with the test client
 from the lead changelist (the intermediate page), then confirms it with the
 default contracts, and prints the time and the queries of each step, per lead.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_convert \\
-        .venv/bin/python bench/convert_leads.py [--leads 500]
+    .venv/bin/python bench/convert_leads.py [--leads 500]
 
-The database is created and migrated if it does not exist; each run adds its
+DATABASE_URL chooses the PostgreSQL database (default: crm_bench_convert on
+127.0.0.1:5432 as postgres); it is created and migrated if it does not exist; each run adds its
 own leads (tagged by run), so it can be repeated. Target: under 5 s for 500
 leads, a constant number of queries per lead.
 """
@@ -29,6 +29,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(BENCH_DIR.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.local")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_convert")
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("MEDIA_ROOT", mkdtemp(prefix="crm-bench-media-"))
@@ -58,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (postgres://...); it is created if missing.")
+        sys.exit("DATABASE_URL must name a PostgreSQL database (postgres://...); it is created if missing.")
     ensure_database(url)
 
     import django
@@ -139,10 +140,21 @@ def run(count: int) -> None:
         for name, value in row.items():
             data[f"{CONTRACTS_PREFIX}-{index}-{name}"] = value
 
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     with CaptureQueriesContext(connection) as confirm_queries:
         started = time.perf_counter()
         response = client.post(changelist, data)
         confirm_seconds = time.perf_counter() - started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     assert response.status_code == 302, response.status_code
     converted = Customer.objects.filter(lead_id__in=ids, account_manager=manager).count()
     assert converted == count, f"{converted} of {count} converted"
