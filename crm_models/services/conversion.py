@@ -238,7 +238,7 @@ def _save_as(instance: Any, user: UserLike, *, when: datetime, update: bool = Fa
         instance.save(**kwargs)
     finally:
         delattr(instance, SKIP_HISTORY_ATTR)
-    _history_manager(type(instance)).bulk_history_create(
+    _history_manager(instance.__class__).bulk_history_create(
         [instance], update=update, default_user=user, default_date=when
     )
 
