@@ -423,12 +423,19 @@ def _check_row(spec: ImportSpec, headers: dict[str, str], values: list) -> list[
     return []
 
 
-def expected_headers(spec: ImportSpec) -> list[tuple[str, str, bool]]:
-    """(English header, other accepted names, required) per column, for the import page."""
-    return [
-        (column.header, ", ".join(column.aliases), column.required or column.name in spec.one_of)
-        for column in spec.columns
-    ]
+def expected_headers(spec: ImportSpec) -> list[tuple[str, str, str]]:
+    """(English header, other accepted names, whether required) per column, for the import page."""
+    either = " / ".join(spec.column(name).header for name in spec.one_of)
+    rows = []
+    for column in spec.columns:
+        if column.required:
+            required = gettext("yes")
+        elif column.name in spec.one_of:
+            required = gettext("at least one of %(columns)s") % {"columns": either}
+        else:
+            required = ""
+        rows.append((column.header, ", ".join(column.aliases), required))
+    return rows
 
 
 def channel_help() -> str:
