@@ -39,7 +39,7 @@ CHARTS = [
         "date_field_name": "created_at",
         "user_field_name": "owner",
         "type_operation_field_name": "Count",
-        "default_chart_type": "stackedAreaChart",
+        "default_chart_type": "lineChart",
         "allowed_chart_types": LEAD_CHART_TYPES,
         "default_time_period": 90,
         "default_time_scale": "weeks",
@@ -61,7 +61,7 @@ CHARTS = [
         "default_time_period": 365,
         "default_time_scale": "months",
         "allowed_time_scales": ["months", "quarters", "years"],
-        "y_axis_format": ",.0f",
+        "y_axis_format": ".3s",
         "series": None,
     },
 ]

@@ -35,6 +35,9 @@ def test_metric_roles_see_kpis_charts_and_roi_tables(
     assert f"?campaign__id__exact={dataset.gamma.pk}" in body
     assert 'id="admin-charts"' in body
     assert 'data-chart-key="leads_by_channel"' in body
+    # the admin-charts follow the period selector
+    assert 'params.set("leads_by_channel_time_since", "2025-03-01");' in body
+    assert 'params.set("contract_amounts_by_month_time_until", "2025-03-31");' in body
     assert 'id="my-leads"' not in body
 
 
