@@ -63,8 +63,7 @@ def main() -> None:
 def run_worker(url: str, leads: int, runs: int) -> dict:
     env = {**os.environ, "DATABASE_URL": url}
     command = [sys.executable, __file__, "--measure", "--leads", str(leads), "--runs", str(runs)]
-    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=ROOT)
-    sys.stderr.write(output.stderr)
+    output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

@@ -288,6 +288,7 @@ class Contract(TimeStampedModel):
         indexes = [
             models.Index(fields=["-signed_at", "-id"], name="contract_signed_idx"),
             models.Index(fields=["customer", "-signed_at"], name="contract_customer_signed_idx"),
+            models.Index(fields=["service", "-signed_at", "-id"], name="contract_service_signed_idx"),
         ]
         constraints = [
             models.CheckConstraint(

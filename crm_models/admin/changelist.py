@@ -65,10 +65,12 @@ def is_unfiltered(queryset: QuerySet) -> bool:
 class EstimatedCountPaginator(Paginator):
     """A paginator whose count never scans more than EXACT_COUNT_LIMIT rows.
 
-    Unfiltered lists take PostgreSQL's table estimate; filtered lists count at
-    most EXACT_COUNT_LIMIT + 1 rows and, past that, take the planner's estimate.
-    Up to the limit (every scoped operator's list, most searches) the count is
-    exact. An estimate a little off only changes the number of the last page.
+    Unfiltered lists take PostgreSQL's table estimate, filtered lists the
+    planner's estimate (an EXPLAIN, no rows read); only when the estimate is
+    within EXACT_COUNT_LIMIT are the rows counted, and then at most
+    EXACT_COUNT_LIMIT + 1 of them. So small lists (a scoped operator's, most
+    searches) show exact counts and large ones an estimate; an estimate a little
+    off only changes the number of the last page.
     """
 
     @cached_property
@@ -76,14 +78,13 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)
-        if is_unfiltered(queryset):
-            estimate = table_row_estimate(queryset)
-            if estimate is not None and estimate > EXACT_COUNT_LIMIT:
-                return estimate
+        estimate = table_row_estimate(queryset) if is_unfiltered(queryset) else planner_row_estimate(queryset)
+        if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+            return estimate
         capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
-        return max(capped, planner_row_estimate(queryset) or 0)
+        return max(capped, estimate or 0)
 
 
 class KeysetOrderingChangeList(UnfoldChangeList):

@@ -10,7 +10,7 @@ PostgreSQL only: on SQLite the search still works, without these indexes. Built
 CONCURRENTLY so that adding them to a large live table does not block writes.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 SEARCH_INDEXES = {
     "lead_email_prefix_idx": "crm_models_lead (email varchar_pattern_ops)",
@@ -48,5 +48,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The contract list filtered by service, newest first (any database).
+        migrations.AddIndex(
+            model_name="contract",
+            index=models.Index(fields=["service", "-signed_at", "-id"], name="contract_service_signed_idx"),
+        ),
         migrations.RunPython(create_search_indexes, drop_search_indexes, elidable=False),
     ]

@@ -21,6 +21,7 @@ EXPECTED_INDEXES = {
     "customer_created_idx": "(created_at DESC, id DESC)",
     "customer_manager_created_idx": "(account_manager_id, created_at DESC, id DESC)",
     "contract_signed_idx": "(signed_at DESC, id DESC)",
+    "contract_service_signed_idx": "(service_id, signed_at DESC, id DESC)",
     "interaction_happened_idx": "(happened_at DESC, id DESC)",
     "interaction_lead_happened_idx": "(lead_id, happened_at DESC)",
     # Search (migration 0004_search_indexes).

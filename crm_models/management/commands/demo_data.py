@@ -523,7 +523,10 @@ class Command(BaseCommand):
             converted_at = (
                 created + timedelta(days=rng.randint(1, 20)) if status == LeadStatus.CONVERTED else None
             )
-            owner_id = operator_ids[number % len(operator_ids)]
+            # Staff by blocks of len(campaigns) leads, not number % staff: that would
+            # tie each operator to a few campaigns, and so to a few date ranges.
+            block = number // len(campaigns)
+            owner_id = operator_ids[block % len(operator_ids)]
             lead_id = leads.add(
                 [
                     None,
@@ -559,7 +562,7 @@ class Command(BaseCommand):
                 )
             if converted_at is None:
                 continue
-            manager_id = manager_ids[lead_id % len(manager_ids)]
+            manager_id = manager_ids[block % len(manager_ids)]
             customer_id = customers.add([None, converted_at, converted_at, manager_id, lead_id], converted_at)
             signed: date = timezone.localdate(converted_at)
             service = campaign.service
