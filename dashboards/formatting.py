@@ -2,18 +2,29 @@
 English, "12 500,00 ₽" in Russian); undefined values as an em dash."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils.formats import get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 UNDEFINED = "—"
 
 
+@lru_cache(maxsize=16)
+def _separators(language: str | None) -> tuple[str, str]:
+    return str(get_format("DECIMAL_SEPARATOR", language)), str(get_format("THOUSAND_SEPARATOR", language))
+
+
 def _number(value: Decimal | int, decimals: int) -> str:
-    # number_format truncates Decimals; round half up first, as people expect.
+    """Grouped and localised like number_format(..., force_grouping=True), but
+    rounding half up (number_format truncates Decimals) and fast enough for a
+    report of thousands of cells."""
     rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return number_format(rounded, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    decimal_sep, thousand_sep = _separators(get_language())
+    text = f"{rounded:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", decimal_sep).replace("\x00", thousand_sep)
 
 
 def currency_symbol() -> str:

@@ -146,9 +146,9 @@ def _timeline_chart(points: list[TimePoint]) -> dict[str, str]:
     )
 
 
-def _leads_link(row: CampaignRow) -> str:
+def _leads_link(row: CampaignRow, changelist: str | None = None) -> str:
     url = (
-        reverse("admin:crm_models_lead_changelist")
+        (changelist or reverse("admin:crm_models_lead_changelist"))
         + "?"
         + urlencode({"campaign__id__exact": row.campaign_id})
     )
@@ -215,6 +215,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             "period_error": error,
             "period_presets": Preset.choices,
             "report_url": reverse("admin:dashboards_campaign_metrics"),
+            "title": _("Dashboard"),
         }
     )
     if user_sees_campaign_metrics(request.user):
@@ -315,6 +316,7 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
         return TemplateResponse(request, "dashboards/campaign_metrics.html", context, status=400)
 
     order = request.GET.get("o", "campaign")
+    changelist = reverse("admin:crm_models_lead_changelist")
     current = order.removeprefix("-")
     base = period.query()
     context.update(
@@ -328,7 +330,11 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
                 for column, title in COLUMN_TITLES.items()
             ],
             "rows": [
-                {"link": _leads_link(row), "channel": row.channel_label, "cells": _report_cells(row)}
+                {
+                    "link": _leads_link(row, changelist),
+                    "channel": row.channel_label,
+                    "cells": _report_cells(row),
+                }
                 for row in sort_rows(metrics.rows, order)
             ],
             "totals": _report_cells(metrics.totals),
