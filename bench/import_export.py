@@ -89,6 +89,10 @@ def generate() -> tuple[bytes, list[list[str]]]:
     return buffer.getvalue().encode("utf-8"), rows
 
 
+def generate_phones() -> list[str]:
+    return [phone(i) for i in range(ROWS)]
+
+
 def prepare() -> User:
     if connection.vendor != "postgresql":
         sys.exit("Run the benchmark on PostgreSQL: set DATABASE_URL=postgres://...")
@@ -241,6 +245,10 @@ def bench_export(user: User, file_format: str) -> float:
 
 def main() -> None:
     setup_test_environment()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load} (other work on the machine slows every figure)"
+    )
     user = prepare()
     data, rows = generate()
     del rows[STOCK_SAMPLE:]
@@ -260,6 +268,11 @@ def main() -> None:
         f"  confirm {ROWS / confirm:,.0f} rows/s (with history); preview+confirm {ROWS / total:,.0f} rows/s"
     )
     print(f"  peak RSS after the import {project_peak:.0f} MB")
+    started = time.perf_counter()
+    for row in generate_phones():
+        normalize_phone(row)
+    phones = time.perf_counter() - started
+    print(f"  of the preview, normalising {ROWS:,} phones with phonenumbers alone takes {phones:.2f} s")
 
     copy = bench_copy()
     print(f"COPY into a scratch table: {copy:,.0f} rows/s")
@@ -273,6 +286,8 @@ def main() -> None:
     print(f"  project confirm / stock: {ROWS / confirm / stock:.1f}x")
     print(f"  COPY / project confirm: {copy / (ROWS / confirm):.1f}x")
     print(f"peak RSS of the whole run: {peak_mb():.0f} MB")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average at the end: {load}")
 
 
 if __name__ == "__main__":
