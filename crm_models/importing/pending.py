@@ -7,12 +7,14 @@ belongs to: a name guessed or taken from someone else does nothing.
 """
 
 import contextlib
+import datetime
 import json
 import re
 import uuid
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -43,6 +45,24 @@ def pending_load(token: str, *, user_id: int | None, kind: str) -> dict[str, Any
     if payload.get("user_id") != user_id or payload.get("kind") != kind:
         return None
     return payload
+
+
+def pending_remove_expired(*, older_than: datetime.timedelta) -> int:
+    """Delete previews nobody confirmed; returns how many. Only media-based
+    storage keeps files: cache storage expires entries on its own."""
+    storage = _storage()
+    inner = getattr(storage, "_storage", None)
+    folder = getattr(storage, "MEDIA_FOLDER", None)
+    if inner is None or folder is None or not inner.exists(folder):
+        return 0
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for name in inner.listdir(folder)[1]:
+        path = f"{folder}/{name}"
+        if TOKEN_PATTERN.match(name) and inner.get_modified_time(path) < cutoff:
+            inner.delete(path)
+            removed += 1
+    return removed
 
 
 def pending_remove(token: str) -> None:
