@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.utils.formats import get_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 UNDEFINED = "—"
@@ -56,7 +56,8 @@ def change(current: Decimal | int | None, previous: Decimal | int | None) -> tup
     if previous == 0:
         if current == 0:
             return _("no change"), "flat"
-        return _("new"), "up"
+        # Context: "new" is also the import record's count of created rows, worded differently.
+        return pgettext("change against a previous period of zero", "new"), "up"
     ratio = (Decimal(current) - Decimal(previous)) * 100 / abs(Decimal(previous))
     text = _number(ratio, 1)
     if ratio > 0:
