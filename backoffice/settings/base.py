@@ -180,6 +180,11 @@ ADMIN_CHARTS_NVD3_JS_PATH = "vendor/nvd3/nv.d3.min.js"
 ADMIN_CHARTS_NVD3_CSS_PATH = "vendor/nvd3/nv.d3.min.css"
 ADMIN_CHARTS_USE_JQUERY = False
 
+# --- dashboards -----------------------------------------------------------------
+# Seconds the campaign figures of a period stay cached (shared cache); 0 turns it off.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="₽")
+
 DEFAULT_EXCEPTION_REPORTER_FILTER = "backoffice.reporting.CustomerDataReporterFilter"
 
 LOGGING = {
