@@ -20,12 +20,21 @@ def _can(*perms: str) -> Callable[[HttpRequest], bool]:
     return check
 
 
+# Badge texts for the usual environment names; any other name is shown as configured.
+ENVIRONMENT_LABELS = {
+    "production": _("Production"),
+    "staging": _("Staging"),
+    "development": _("Development"),
+    "test": _("Test"),
+}
+
+
 def environment_callback(request: HttpRequest) -> list[str]:
     from django.conf import settings
 
     name = settings.ENVIRONMENT.lower()
     colour = {"production": "danger", "staging": "warning"}.get(name, "info")
-    return [name.capitalize(), colour]
+    return [str(ENVIRONMENT_LABELS.get(name, name.capitalize())), colour]
 
 
 UNFOLD = {

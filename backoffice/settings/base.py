@@ -115,7 +115,9 @@ LOGIN_REDIRECT_URL = reverse_lazy("admin:index")
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue (makemessages writes here), then Russian for third-party apps that ship
+# none (unfold 0.91, admin-charts); the first path wins where both define a message.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "third_party"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
