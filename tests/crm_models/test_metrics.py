@@ -295,3 +295,23 @@ def test_bucket_sizes_and_previous_period() -> None:
     assert bucket_kind(date(2025, 1, 1), date(2025, 12, 31)) == "week"
     assert bucket_kind(date(2024, 1, 1), date(2025, 12, 31)) == "month"
     assert previous_period(date(2025, 1, 1), date(2025, 12, 31)) == (date(2024, 1, 2), date(2024, 12, 31))
+
+
+@pytest.mark.django_db
+def test_lead_timeseries_truncates_where_width_bucket_is_missing(
+    dataset: DataSet, marketer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite (the local demo) has no width_bucket(): the Trunc path gives the same buckets."""
+    period = {"user": marketer, "date_from": date(2025, 2, 20), "date_to": date(2025, 4, 30)}
+    fast = lead_timeseries(**period)
+    monkeypatch.setattr("crm_models.selectors.metrics.use_width_bucket", lambda: False)
+
+    assert lead_timeseries(**period) == fast
+    assert [(p.day, p.leads, p.customers) for p in fast if p.leads or p.customers] == [
+        (date(2025, 2, 17), 1, 0),
+        (date(2025, 2, 24), 3, 0),
+        (date(2025, 3, 3), 0, 2),
+        (date(2025, 3, 10), 2, 1),
+        (date(2025, 3, 17), 1, 0),
+        (date(2025, 3, 31), 2, 0),
+    ]
