@@ -26,6 +26,9 @@ migrate:
 test: install  ## Run the test suite (DATABASE_URL=postgres://... for PostgreSQL)
 	$(BIN)/python -m pytest -n 2 --create-db
 
+e2e: install  ## Only the browser tests (Debian's chromium); E2E_SCREENSHOTS=1 rewrites docs/screenshots/
+	$(BIN)/python -m pytest -m browser -n 2 --create-db
+
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -24,15 +24,12 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 from pytest_django import DjangoDbBlocker
 from pytest_django.live_server_helper import LiveServer
 from pytest_django.plugin import blocking_manager_key
 
-# Playwright's sync API keeps an asyncio loop running in the main thread, which
-# makes Django refuse ORM calls from the test body (SynchronousOnlyOperation).
-# The test code is synchronous; only the check is wrong here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 # 127.0.0.1 rather than "localhost": the browser must not try ::1 first.
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
@@ -61,8 +58,11 @@ ALLOWED_SCHEMES = {"data", "blob", "about"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists():
+    if CHROMIUM.exists() or not any("browser" in item.keywords for item in items):
         return
+    if os.environ.get("E2E_REQUIRE_BROWSER") == "1":
+        # CI sets this: there a missing browser is a failure, not a reason to skip.
+        raise pytest.UsageError(f"E2E_REQUIRE_BROWSER=1 but Chromium is not at {CHROMIUM}")
     skip = pytest.mark.skip(
         reason=f"Chromium not found at {CHROMIUM}: `apt-get install chromium` (or set E2E_CHROMIUM) "
         "to run the browser tests"
@@ -72,12 +72,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+# Waits for what a page shows (expect) as long as for actions: a loaded CI
+# machine draws charts slowly, and a wait only costs time when it fails.
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    """One headless Chromium per test module (and xdist worker).
+
+    While Playwright's sync API runs, an asyncio loop counts as running in this
+    thread, and Django refuses ORM calls from the (synchronous) test code with
+    SynchronousOnlyOperation. The check is switched off for exactly that time:
+    per module, not per session, so that no later test of the worker runs with
+    it off or with the loop still around (`check --deploy` in a subprocess
+    refuses the variable).
+    """
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 MIGRATED_DATA_KEY = pytest.StashKey[str]()
