@@ -116,6 +116,10 @@ def migrated_data(
     A live-server test must be transactional, and a transactional test ends by
     flushing every table, data migrations' rows included. Taken before the first
     flush, this snapshot puts them back (see `restore_migrated_data`).
+    Django's own `serialized_rollback` cannot: once Playwright's loop runs,
+    the test code gets another connection object than the one Django stored
+    the serialized contents on, so the flush runs post_migrate and nothing is
+    restored.
     """
     with django_db_blocker.unblock():
         if not Group.objects.exists():
@@ -144,6 +148,10 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         if data is not None and "demo" in getattr(item, "fixturenames", ()):
             with item.config.stash[blocking_manager_key].unblock():
                 restore_migrated_data(data)
+
+
+# Every browser test is marked with this: a live server needs a transactional test.
+BROWSER_DB = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -255,3 +263,13 @@ def status_of(page: Page, url: str) -> int:
     response = page.goto(url)
     assert response is not None, f"no response for {url}"
     return response.status
+
+
+def pick_autocomplete(page: Page, field: str, term: str) -> str:
+    """Choose the first match of a select2 autocomplete as a person does; returns its text."""
+    page.locator(f"#id_{field} + .select2 .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill(term)
+    option = page.locator(".select2-results__option:not(.loading-results)").filter(has_text=term).first
+    text = option.inner_text()
+    option.click()
+    return text

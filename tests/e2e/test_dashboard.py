@@ -10,7 +10,9 @@ from playwright.sync_api import Page, expect
 
 from crm_models.models import Lead
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from .conftest import BROWSER_DB
+
+pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 KPI_TITLES = ["Leads", "New customers", "Conversion rate", "Revenue", "Ad spend", "ROI"]
 # Pixels a drawn chart colours at the least (axes, labels and bars); a blank canvas has none.

@@ -10,7 +10,9 @@ from playwright.sync_api import Page, expect
 
 from crm_models.models import Contract, Customer, Lead, LeadStatus
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from .conftest import BROWSER_DB
+
+pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 # The smallest file the upload check accepts as a PDF: it is judged by content, not by name.
 SIGNED_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

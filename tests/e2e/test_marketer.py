@@ -15,9 +15,9 @@ from playwright.sync_api import Page, expect
 
 from crm_models.models import Campaign, Channel, ImportRecord, Lead, Service
 
-from .test_operator import pick_autocomplete
+from .conftest import BROWSER_DB, pick_autocomplete
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 SERVICE = "Telegram Ads Setup"
 CAMPAIGN = "Telegram — Winter launch"

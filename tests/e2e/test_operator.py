@@ -9,19 +9,9 @@ from playwright.sync_api import Page, expect
 
 from crm_models.models import Interaction, InteractionKind, Lead
 
-from .conftest import BrowserProblems, status_of
+from .conftest import BROWSER_DB, BrowserProblems, pick_autocomplete, status_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def pick_autocomplete(page: Page, field: str, term: str) -> str:
-    """Choose the first match of a select2 autocomplete as a person does; returns its text."""
-    page.locator(f"#id_{field} + .select2 .select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill(term)
-    option = page.locator(".select2-results__option:not(.loading-results)").filter(has_text=term).first
-    text = option.inner_text()
-    option.click()
-    return text
+pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 
 def test_operator_creates_a_lead_and_logs_an_interaction(

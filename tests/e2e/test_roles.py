@@ -5,9 +5,9 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from .conftest import BrowserProblems, status_of
+from .conftest import BROWSER_DB, BrowserProblems, status_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 LEADS = "/admin/crm_models/lead/"
 CUSTOMERS = "/admin/crm_models/customer/"
