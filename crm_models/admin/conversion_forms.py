@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminDateWidget
 
@@ -33,9 +34,9 @@ def contract_name_default(service: Service, lead: Lead) -> str:
 class ConversionTermsForm(forms.Form):
     """Dates shared by every contract of one conversion."""
 
-    start_date = forms.DateField(label=_("start date"), widget=UnfoldAdminDateWidget)
-    end_date = forms.DateField(label=_("end date"), widget=UnfoldAdminDateWidget)
-    signed_at = forms.DateField(label=_("signed on"), widget=UnfoldAdminDateWidget)
+    start_date = forms.DateField(label=capfirst(_("start date")), widget=UnfoldAdminDateWidget)
+    end_date = forms.DateField(label=capfirst(_("end date")), widget=UnfoldAdminDateWidget)
+    signed_at = forms.DateField(label=capfirst(_("signed on")), widget=UnfoldAdminDateWidget)
 
     @classmethod
     def initial_for(cls, today: date) -> dict[str, date]:
@@ -56,16 +57,18 @@ class LeadContractForm(forms.Form):
     as a prepared dict so that hundreds of rows need no query each."""
 
     lead_id = forms.IntegerField(widget=forms.HiddenInput)
-    service = forms.TypedChoiceField(label=_("service"), coerce=int)
-    name = forms.CharField(label=_("contract name / number"), max_length=200)
+    service = forms.TypedChoiceField(label=capfirst(_("service")), coerce=int)
+    name = forms.CharField(label=capfirst(_("contract name / number")), max_length=200)
     amount = forms.DecimalField(
-        label=_("amount"),
+        label=capfirst(_("amount")),
         max_digits=14,
         decimal_places=2,
         min_value=0,
         error_messages={"min_value": NEGATIVE_AMOUNT_MESSAGE},
     )
-    document = forms.FileField(label=_("document"), required=False, validators=[validate_contract_document])
+    document = forms.FileField(
+        label=capfirst(_("document")), required=False, validators=[validate_contract_document]
+    )
 
     def __init__(self, *args: Any, services: dict[int, Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
