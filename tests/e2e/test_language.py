@@ -24,7 +24,9 @@ def open_user_menu(page: Page, full_name: str) -> None:
     page.locator("#nav-sidebar-inner").get_by_text(full_name).click()
 
 
-def test_switching_to_russian_shows_a_russian_admin(login: Callable[[str], Page]) -> None:
+def test_switching_to_russian_shows_a_russian_admin(
+    login: Callable[[str], Page], screenshot: Callable[..., object]
+) -> None:
     page = login("manager")
     page.goto("/admin/crm_models/lead/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -43,6 +45,8 @@ def test_switching_to_russian_shows_a_russian_admin(login: Callable[[str], Page]
     assert set(RUSSIAN_MENU) <= set(texts), texts
     assert not set(ENGLISH_MENU) & set(texts), texts
     expect(page.locator("#result_list thead")).to_contain_text("Кампания")
+    page.reload()  # without the open user menu
+    screenshot("lead-list-ru")
     # The choice is kept: the next page is Russian too.
     page.goto("/admin/crm_models/customer/")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
