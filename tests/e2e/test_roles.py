@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from .conftest import BROWSER_DB, BrowserProblems, status_of
 
@@ -40,6 +40,14 @@ ROLE_PAGES: dict[str, tuple[set[str], set[str]]] = {
     "manager": ({LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS, METRICS}, {CONTRACTS}),
 }
 
+# What the dashboard shows each role (DESIGN.md): campaign figures, or an operator's own leads.
+DASHBOARD_SECTION = {
+    "admin": "#kpi-cards",
+    "operator": "#my-leads",
+    "marketer": "#kpi-cards",
+    "manager": "#kpi-cards",
+}
+
 
 def sidebar_links(page: Page) -> set[str]:
     hrefs = page.locator("#nav-sidebar-inner a[href^='/admin/']").evaluate_all(
@@ -54,6 +62,8 @@ def test_role_sees_its_menu_and_opens_its_pages(
 ) -> None:
     menu, add_pages = ROLE_PAGES[username]
     page = login(username)
+    for section in set(DASHBOARD_SECTION.values()):
+        expect(page.locator(section)).to_have_count(1 if section == DASHBOARD_SECTION[username] else 0)
 
     links = sidebar_links(page)
     assert menu <= links, f"missing from {username}'s menu: {menu - links}"
