@@ -38,28 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 USERS = ["admin", "operator", "manager", "marketer"]
 PASSWORD = "demo"  # the demo logins of the demo data command
-SETTINGS = """
-import os
-from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
-from backoffice.settings.production import *  # noqa: F403
-
-STATIC_ROOT = os.environ["LOADTEST_STATIC_ROOT"]
-
-
-class SourceMapTolerantStorage(ManifestStaticFilesStorage):
-    # The vendored nvd3 files name source maps that are not shipped, which makes
-    # the manifest storage's collectstatic fail; keep such references as they are.
-    def hashed_name(self, name, content=None, filename=None):
-        try:
-            return super().hashed_name(name, content, filename)
-        except ValueError:
-            if name.strip().endswith(".map"):
-                return name
-            raise
-
-
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "loadtest_settings.SourceMapTolerantStorage"}}
-"""
 
 
 @dataclass
@@ -211,16 +189,15 @@ def client(session: Session, username: str, data: dict, deadline: float, stats: 
 
 
 def start_server(args: argparse.Namespace, workdir: Path) -> tuple[subprocess.Popen, Path]:
-    (workdir / "loadtest_settings.py").write_text(SETTINGS)
     static_root = workdir / "static"
     env = {
         **os.environ,
-        "PYTHONPATH": f"{workdir}{os.pathsep}{ROOT}",
-        "DJANGO_SETTINGS_MODULE": "loadtest_settings",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "False",
-        "LOADTEST_STATIC_ROOT": str(static_root),
+        "STATIC_ROOT": str(static_root),
         "LOG_LEVEL": "WARNING",
     }
     print("collecting static files...", file=sys.stderr)
