@@ -111,11 +111,16 @@ class ContractDocumentMixin:
 
     @display(description=_("document"))
     def document_link(self, obj: Contract) -> str:
-        if not obj.document:
-            return "—"
-        return format_html(
-            '<a href="{}" class="inline-flex items-center gap-1 text-primary-600 dark:text-primary-500">'
-            '<span class="material-symbols-outlined text-base">download</span>{}</a>',
-            contract_document_url(obj.pk),
-            DOWNLOAD_LABEL,
-        )
+        return document_link_html(obj)
+
+
+def document_link_html(contract: Contract) -> str:
+    """A download link through the scoped view ("—" without a document)."""
+    if not contract.document:
+        return "—"
+    return format_html(
+        '<a href="{}" class="inline-flex items-center gap-1 text-primary-600 dark:text-primary-500">'
+        '<span class="material-symbols-outlined text-base">download</span>{}</a>',
+        contract_document_url(contract.pk),
+        DOWNLOAD_LABEL,
+    )

@@ -17,7 +17,8 @@ from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin
-from .display import relative_time
+from .contract_documents import document_link_html
+from .display import nowrap, relative_time
 from .importing import CrmExportMixin
 
 
@@ -25,7 +26,7 @@ class ContractInline(TabularInline):
     model = Contract
     tab = True
     extra = 0
-    fields = ["name", "service", "amount", "start_date", "end_date", "signed_at"]
+    fields = ["name", "service", "amount", "start_date", "end_date", "signed_at", "document_link"]
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -36,6 +37,10 @@ class ContractInline(TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @display(description=_("document"))
+    def document_link(self, obj: Contract) -> str:
+        return document_link_html(obj)
 
 
 @admin.register(Customer)
@@ -92,7 +97,7 @@ class CustomerAdmin(CrmExportMixin, CrmModelAdmin):
 
     @display(description=_("phone"))
     def phone(self, obj: Customer) -> str:
-        return format_phone(obj.lead.phone)
+        return nowrap(format_phone(obj.lead.phone))
 
     @display(description=_("campaign"))
     def campaign(self, obj: Customer) -> str:

@@ -24,6 +24,11 @@ def relative_time(value: datetime | None) -> str:
     return format_html('<span title="{}">{}</span>', localize(value), naturaltime(value))
 
 
+def nowrap(text: str) -> str:
+    """Keeps a value such as a phone number on one line in a list column."""
+    return format_html('<span class="whitespace-nowrap">{}</span>', text)
+
+
 def money(value: object) -> str:
     if value is None:
         return "—"

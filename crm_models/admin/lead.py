@@ -22,7 +22,7 @@ from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin
 from .conversion import LeadConversionMixin
-from .display import STATUS_COLOURS, relative_time
+from .display import STATUS_COLOURS, nowrap, relative_time
 from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
 
@@ -137,7 +137,7 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, CrmModelAdmin):
 
     @display(description=_("phone"), ordering="phone")
     def phone_display(self, obj: Lead) -> str:
-        return format_phone(obj.phone)
+        return nowrap(format_phone(obj.phone))
 
     @display(
         description=_("status"), ordering="status", label={k.value: v for k, v in STATUS_COLOURS.items()}
