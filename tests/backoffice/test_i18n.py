@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -242,3 +243,19 @@ def test_dashboard_chart_titles_and_environment_badge_in_russian(
     assert "New leads by channel" not in html
     assert "Разработка" in html
     assert "Development" not in html
+
+
+@pytest.mark.django_db
+def test_error_pages_in_russian(operator: User, client_for: Callable[[User], Client]) -> None:
+    response = client_for(operator).get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert '<html lang="ru">' in html
+    assert "Страница не найдена" in html
+    assert "Вернуться на панель показателей" in html
+
+    with translation.override("ru"):
+        html = render_to_string("500.html")
+    assert '<html lang="ru">' in html
+    assert "Что-то пошло не так" in html
+    assert "Something went wrong" not in html
