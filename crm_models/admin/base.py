@@ -8,7 +8,7 @@ from django.contrib.admin import ShowFacets
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
@@ -100,6 +100,24 @@ class ScopedAdminMixin:
         if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
             return True
         return super().revert_disabled(request, obj)  # type: ignore[misc]
+
+
+class IndexedSearchMixin:
+    """Search through an index-backed condition from selectors/search.py (a
+    phone normalised and matched exactly, e-mails and names by prefix) instead
+    of Django's icontains over every search field, which scans the table."""
+
+    def search_condition(self, term: str) -> Q | None:
+        """The condition a search term imposes; None leaves the list as it is."""
+        raise NotImplementedError
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        condition = self.search_condition(search_term)
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
 
 
 class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):

@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.decorators import display
@@ -9,14 +8,14 @@ from crm_models.models import Contract
 from crm_models.resources import ContractResource
 from crm_models.selectors.search import contract_search_q
 
-from .base import CrmModelAdmin
+from .base import CrmModelAdmin, IndexedSearchMixin
 from .contract_documents import ContractDocumentMixin
 from .display import money
 from .importing import CrmExportMixin
 
 
 @admin.register(Contract)
-class ContractAdmin(CrmExportMixin, ContractDocumentMixin, CrmModelAdmin):
+class ContractAdmin(CrmExportMixin, ContractDocumentMixin, IndexedSearchMixin, CrmModelAdmin):
     resource_classes = [ContractResource]
     list_display = [
         "name",
@@ -42,15 +41,8 @@ class ContractAdmin(CrmExportMixin, ContractDocumentMixin, CrmModelAdmin):
         (_("Document"), {"fields": ["document"]}),
     ]
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        # Index-backed prefix search through the lead (selectors/search.py),
-        # instead of icontains over joined tables.
-        condition = contract_search_q(term=search_term)
-        if condition is None:
-            return queryset, False
-        return queryset.filter(condition), False
+    def search_condition(self, term: str) -> Q | None:
+        return contract_search_q(term=term)
 
     @display(description=_("amount"), ordering="amount")
     def display_amount(self, obj: Contract) -> str:

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,7 @@ from crm_models.resources import CustomerResource
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
-from .base import CrmModelAdmin
+from .base import CrmModelAdmin, IndexedSearchMixin
 from .contract_documents import document_link_html
 from .display import nowrap, relative_time
 from .importing import CrmExportMixin
@@ -44,7 +44,7 @@ class ContractInline(TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CrmExportMixin, CrmModelAdmin):
+class CustomerAdmin(IndexedSearchMixin, CrmExportMixin, CrmModelAdmin):
     resource_classes = [CustomerResource]
     list_display = ["name", "email", "phone", "campaign", "account_manager", "since"]
     list_select_related = ["lead", "lead__campaign", "account_manager"]
@@ -72,15 +72,8 @@ class CustomerAdmin(CrmExportMixin, CrmModelAdmin):
             readonly.append("account_manager")
         return readonly
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        # Index-backed prefix search through the lead (selectors/search.py),
-        # instead of icontains over joined tables.
-        condition = lead_search_q(term=search_term, prefix="lead__")
-        if condition is None:
-            return queryset, False
-        return queryset.filter(condition), False
+    def search_condition(self, term: str) -> Q | None:
+        return lead_search_q(term=term, prefix="lead__")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "account_manager":

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +11,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFil
 from crm_models.models import Interaction, Lead
 from crm_models.selectors.search import lead_search_q
 
-from .base import CrmModelAdmin
+from .base import CrmModelAdmin, IndexedSearchMixin
 from .display import relative_time
 
 
@@ -51,7 +51,7 @@ class InteractionInline(TabularInline):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(CrmModelAdmin):
+class InteractionAdmin(IndexedSearchMixin, CrmModelAdmin):
     list_display = ["happened", "kind", "lead", "short_summary", "author"]
     list_filter = [("kind", ChoicesDropdownFilter), ("happened_at", RangeDateTimeFilter)]
     list_select_related = ["lead", "author"]
@@ -67,15 +67,8 @@ class InteractionAdmin(CrmModelAdmin):
             kwargs["queryset"] = lead_choices_for_interactions(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        # Index-backed prefix search through the lead (selectors/search.py),
-        # instead of icontains over joined tables.
-        condition = lead_search_q(term=search_term, prefix="lead__")
-        if condition is None:
-            return queryset, False
-        return queryset.filter(condition), False
+    def search_condition(self, term: str) -> Q | None:
+        return lead_search_q(term=term, prefix="lead__")
 
     def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
         if not change:

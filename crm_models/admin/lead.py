@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import (
@@ -20,7 +20,7 @@ from crm_models.resources import LeadResource
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
-from .base import CrmModelAdmin
+from .base import CrmModelAdmin, IndexedSearchMixin
 from .conversion import LeadConversionMixin
 from .display import STATUS_COLOURS, nowrap, relative_time
 from .importing import CrmImportExportMixin
@@ -36,7 +36,7 @@ class OwnerFilter(RelatedDropdownFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, CrmModelAdmin):
+class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, CrmModelAdmin):
     resource_classes = [LeadResource]
     list_display = [
         "full_name_display",
@@ -126,10 +126,10 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, CrmModelAdmin):
             # Autocomplete for an interaction's lead: only leads whose timeline
             # this user works on.
             queryset = queryset & lead_choices_for_interactions(request)
-        condition = lead_search_q(term=search_term)
-        if condition is None:
-            return queryset, False
-        return queryset.filter(condition), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def search_condition(self, term: str) -> Q | None:
+        return lead_search_q(term=term)
 
     @display(description=_("name"), ordering="last_name")
     def full_name_display(self, obj: Lead) -> str:
