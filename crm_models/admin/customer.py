@@ -80,7 +80,7 @@ class CustomerAdmin(IndexedSearchMixin, CrmExportMixin, CrmModelAdmin):
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @display(description=_("name"), ordering="lead__last_name")
+    @display(description=_("full name"), ordering="lead__last_name")
     def name(self, obj: Customer) -> str:
         return obj.lead.full_name
 

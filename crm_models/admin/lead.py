@@ -131,7 +131,7 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
     def search_condition(self, term: str) -> Q | None:
         return lead_search_q(term=term)
 
-    @display(description=_("name"), ordering="last_name")
+    @display(description=_("full name"), ordering="last_name")
     def full_name_display(self, obj: Lead) -> str:
         return obj.full_name
 

@@ -54,7 +54,7 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).prefetch_related("groups")
 
-    @admin.display(description=_("name"))
+    @admin.display(description=_("full name"))
     def full_name(self, obj: User) -> str:
         return obj.get_full_name()
 

@@ -336,7 +336,9 @@ class Command(BaseCommand):
             theme = CAMPAIGN_THEMES[index % len(CAMPAIGN_THEMES)]
             start = self.today - timedelta(days=360 - index * 11)
             end = start + timedelta(days=30 + (index % 3) * 30)
-            budget = Decimal(0) if index == 29 else Decimal(20000 + (index * 7919) % 180000)
+            # Budgets in the range real campaigns spend, so ROI comes out both
+            # negative and positive across the demo campaigns (one has no budget).
+            budget = Decimal(0) if index == 29 else Decimal(300_000 + (index * 7919) % 29 * 100_000)
             campaign, _ = Campaign.objects.get_or_create(
                 name=f"{service.name} — {theme} #{index + 1}",
                 defaults={
