@@ -46,6 +46,12 @@ def user_sees_campaign_metrics(user: UserLike) -> bool:
     return sees_everything(user) or has_role(user, Role.MARKETER, Role.MANAGER)
 
 
+def _money(total: Decimal | None) -> Decimal:
+    """A database SUM of amounts, in cents whatever the backend (SQLite drops
+    the scale: 4500 where PostgreSQL gives 4500.00)."""
+    return (total or ZERO).quantize(CENT)
+
+
 def _ratio(numerator: Decimal, divisor: Decimal | int, *, scale: Decimal = Decimal(1)) -> Decimal | None:
     """numerator / divisor, rounded to cents; None (undefined) when the divisor is 0."""
     if not divisor:
@@ -217,7 +223,7 @@ def campaign_metrics(*, user: UserLike, date_from: date, date_to: date) -> Campa
             CampaignRow(
                 leads=lead_row.get("now", 0),
                 customers=customer_row.get("now", 0),
-                revenue=revenue_row.get("now") or ZERO,
+                revenue=_money(revenue_row.get("now")),
                 spend=budget
                 if _overlaps(campaign["start_date"], campaign["end_date"], date_from, date_to)
                 else ZERO,
@@ -233,7 +239,7 @@ def campaign_metrics(*, user: UserLike, date_from: date, date_to: date) -> Campa
             Figures(
                 leads=lead_row.get("before", 0),
                 customers=customer_row.get("before", 0),
-                revenue=revenue_row.get("before") or ZERO,
+                revenue=_money(revenue_row.get("before")),
                 spend=budget
                 if _overlaps(campaign["start_date"], campaign["end_date"], prev_from, prev_to)
                 else ZERO,
