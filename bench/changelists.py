@@ -105,9 +105,7 @@ def short(number: int) -> str:
 
 
 def setup_django() -> None:
-    # bench/import_export.py would shadow the django-import-export package.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    # The project's packages import from the repository root.
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.local")
     os.environ["DEBUG"] = "false"

@@ -21,8 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-# The repository root replaces this script's folder on the path: bench/ holds
-# scripts named like packages (bench/import_export.py), which must not shadow them.
+# The project's packages import from the repository root.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.local")
 os.environ.setdefault("DEBUG", "false")

@@ -4,7 +4,7 @@ and one `ImportRecord` describing it.
 New leads, the bulk of any real import, are written with PostgreSQL's COPY
 (table and history table), because Django's `bulk_create` and simple-history's
 `bulk_create_with_history` reach only a few thousand rows a second here (see
-bench/import_export.py). On other databases, and for updates, services and
+bench/imports.py). On other databases, and for updates, services and
 campaigns, simple-history's `bulk_create_with_history` /
 `bulk_update_with_history` write the rows and their history.
 """

@@ -12,7 +12,7 @@ Russian headers, phones typed the ways people type them):
 then the export of the imported leads as CSV and XLSX through the admin's
 export view. Prints rows/s, the ratios, and the process's peak memory.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/imp_bench .venv/bin/python bench/import_export.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/imp_bench .venv/bin/python bench/imports.py
 
 The database must be a scratch one: the run empties its lead tables first.
 Targets (issue 5): confirm >= 20,000 rows/s with history; preview + confirm of
@@ -29,8 +29,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-# This file is named like the package it measures: drop bench/ from the path so
-# `import import_export` finds the package, not this script.
+# The project's packages import from the repository root.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.local")
 os.environ.setdefault("DEBUG", "false")
