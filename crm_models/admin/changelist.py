@@ -96,6 +96,10 @@ class KeysetOrderingChangeList(UnfoldChangeList):
     and sorting by the date the other way round flips the id too.
     """
 
+    # Read by unfold's templates; defined so that the lookup does not fail (a
+    # failing template lookup costs a dir() of the object).
+    is_dataset = False
+
     def _get_deterministic_ordering(self, ordering: list[Any]) -> list[Any]:
         default = [field for field in (self.lookup_opts.ordering or []) if isinstance(field, str)]
         ordering = list(ordering)

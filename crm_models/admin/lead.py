@@ -22,7 +22,7 @@ from crm_models.selectors.search import lead_search_q
 
 from .base import CrmModelAdmin, IndexedSearchMixin
 from .conversion import LeadConversionMixin
-from .display import STATUS_COLOURS, nowrap, relative_time
+from .display import nowrap, relative_time, status_badge
 from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
 
@@ -139,11 +139,9 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
     def phone_display(self, obj: Lead) -> str:
         return nowrap(format_phone(obj.phone))
 
-    @display(
-        description=_("status"), ordering="status", label={k.value: v for k, v in STATUS_COLOURS.items()}
-    )
-    def status_label(self, obj: Lead) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description=_("status"), ordering="status")
+    def status_label(self, obj: Lead) -> str:
+        return status_badge(obj.status)
 
     @display(description=_("created"), ordering="created_at")
     def created(self, obj: Lead) -> str:

@@ -1,0 +1,129 @@
+"""The planned row rendering (crm_models/admin/list_rows.py) writes exactly the
+HTML of unfold's own `items_for_result`, on every changelist of the admin."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from unfold.templatetags import unfold_list
+
+from crm_models.admin import list_rows
+from crm_models.models import ImportRecord, LeadStatus
+from tests.factories import (
+    CampaignFactory,
+    ContractFactory,
+    CustomerFactory,
+    InteractionFactory,
+    LeadFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "crm_models_lead",
+    "crm_models_customer",
+    "crm_models_contract",
+    "crm_models_interaction",
+    "crm_models_service",
+    "crm_models_campaign",
+    "crm_models_importrecord",
+    "auth_user",
+    "auth_group",
+]
+
+
+def result_table(html: str) -> str:
+    match = re.search(r'<table id="result_list".*?</table>', html, re.S)
+    assert match is not None, "no result table on the page"
+    return match.group(0)
+
+
+@pytest.fixture
+def data(marketer: User) -> None:
+    campaign = CampaignFactory(name='<b>"Spring" & co</b>')
+    LeadFactory(
+        campaign=campaign, first_name="<script>", last_name="O'Brien", phone="", status=LeadStatus.LOST
+    )
+    LeadFactory(campaign=campaign, company="=cmd", email="")
+    customer = CustomerFactory(lead=LeadFactory(campaign=campaign, status=LeadStatus.CONVERTED))
+    ContractFactory(customer=customer, name="<i>Contract</i>")
+    InteractionFactory(lead=customer.lead, summary="Called & agreed")
+    ImportRecord.objects.create(
+        user=marketer,
+        kind=ImportRecord.Kind.LEAD,
+        file_name="<leads>.csv",
+        file_sha256="0" * 64,
+        file_size=10,
+        file_format="csv",
+        duplicate_mode=ImportRecord.DuplicateMode.SKIP,
+        rows_total=1,
+        created_count=1,
+        updated_count=0,
+        skipped_count=0,
+    )
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+@pytest.mark.parametrize("query", ["", "?o=-2", "?o=1"])
+def test_rows_are_unfolds_html(
+    name: str,
+    query: str,
+    data: None,
+    administrator: User,
+    client_for: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = client_for(administrator)
+    url = reverse(f"admin:{name}_changelist") + query
+    planned = client.get(url)
+    assert planned.status_code == 200
+    planned_table = result_table(planned.content.decode())
+    assert "<tbody" in planned_table
+
+    monkeypatch.setattr(unfold_list, "items_for_result", unfold_list.items_for_result.original)
+    stock = client.get(url)
+    assert planned_table == result_table(stock.content.decode())
+
+
+def test_the_plan_is_used_on_crm_lists(
+    data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plans: list[object] = []
+    build = list_rows.build_plan
+
+    def spy(cl: object, result: object) -> object:
+        plan = build(cl, result)  # type: ignore[arg-type]
+        plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(list_rows, "build_plan", spy)
+    response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
+    assert response.status_code == 200
+    assert len(plans) == 1
+    assert isinstance(plans[0], list_rows.RowPlan)
+    assert [column.name for column in plans[0].columns] == [
+        "action_checkbox",
+        "full_name_display",
+        "email",
+        "phone_display",
+        "campaign",
+        "status_label",
+        "owner",
+        "created",
+    ]
+
+
+def test_popups_fall_back_to_unfold(
+    data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plans: list[object] = []
+    build = list_rows.build_plan
+    monkeypatch.setattr(list_rows, "build_plan", lambda cl, result: plans.append(build(cl, result)))
+    url = reverse("admin:crm_models_campaign_changelist") + "?_popup=1&_to_field=id"
+    response = client_for(administrator).get(url)
+    assert response.status_code == 200
+    assert plans == [None]
+    assert "data-popup-opener" in response.content.decode()
