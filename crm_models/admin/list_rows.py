@@ -19,14 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.admin import utils as admin_utils
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name  # type: ignore[attr-defined]
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import (
-    FieldIsAForeignKeyColumnName,
-    _get_non_gfk_field,  # type: ignore[attr-defined]
-    lookup_field,
-    quote,
-)
+from django.contrib.admin.utils import FieldIsAForeignKeyColumnName, lookup_field, quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
@@ -152,7 +148,7 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
         getter: Callable[[models.Model], Any] | None = None
         attr: Any = None
         try:
-            field = _get_non_gfk_field(cl.lookup_opts, name)
+            field = admin_utils._get_non_gfk_field(cl.lookup_opts, name)  # type: ignore[attr-defined]
         except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
             if hasattr(model_admin, name) and name != "__str__":
                 attr = getattr(model_admin, name)
@@ -203,7 +199,7 @@ def _install() -> None:
         plan = cl.__dict__.get("_crm_row_plan")
         if plan is None:
             plan = cl.__dict__["_crm_row_plan"] = build_plan(cl, result) or _NO_PLAN
-        if form is not None or plan is _NO_PLAN:
+        if form is not None or not isinstance(plan, RowPlan):
             return original(cl, result, form)
         return plan.cells(result)
 
