@@ -9,7 +9,7 @@ from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter
 
 from crm_models.models import Interaction, Lead
-from crm_models.selectors.search import lead_search_q
+from crm_models.selectors.search import interaction_search_q
 
 from .base import CrmModelAdmin, IndexedSearchMixin
 from .display import relative_time
@@ -68,7 +68,7 @@ class InteractionAdmin(IndexedSearchMixin, CrmModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def search_condition(self, term: str) -> Q | None:
-        return lead_search_q(term=term, prefix="lead__")
+        return interaction_search_q(term=term)
 
     def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
         if not change:

@@ -7,13 +7,16 @@ an e-mail by prefix, and names by case-insensitive prefix, each on an indexed
 expression, so a search over a million leads reads only the matching rows.
 """
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from crm_models.models import Contract
+from crm_models.models import Customer, Lead
 from crm_models.normalization import normalize_email, phone_search_term
 
 # Words of a search term that count; more only slow the query down.
 MAX_SEARCH_WORDS = 4
+# Searching contracts or interactions by their lead: up to this many matching
+# leads (customers) are collected first and the rows found by their ids.
+RELATED_IDS_LIMIT = 5000
 
 
 def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
@@ -43,16 +46,43 @@ def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
     return condition
 
 
+def _ids_if_few(queryset: QuerySet) -> list[int] | None:
+    """The primary keys of `queryset` if there are at most RELATED_IDS_LIMIT."""
+    ids = list(queryset.order_by().values_list("pk", flat=True)[: RELATED_IDS_LIMIT + 1])
+    return ids if len(ids) <= RELATED_IDS_LIMIT else None
+
+
+def interaction_search_q(*, term: str) -> Q | None:
+    """Interactions of the leads matching `term` (see lead_search_q).
+
+    The leads are looked up first, on their own indexes; when few match, the
+    interactions are read by lead id. Written as one join instead, PostgreSQL
+    has to guess how many leads a multi-word name matches, guesses high, and
+    walks the interactions in date order probing each one's lead: 0.8 s at a
+    million leads for a name that matches a few hundred. When many leads match,
+    that walk is the right plan (a page fills quickly), so the join is kept.
+    """
+    condition = lead_search_q(term=term)
+    if condition is None:
+        return None
+    lead_ids = _ids_if_few(Lead.objects.filter(condition))
+    if lead_ids is None:
+        return lead_search_q(term=term, prefix="lead__")
+    return Q(lead_id__in=lead_ids)
+
+
 def contract_search_q(*, term: str) -> Q | None:
     """Contracts whose name/number starts with the term, or whose customer's lead
     matches it (see lead_search_q).
 
-    A union of two id sets rather than one OR: an OR across the contract and the
-    lead tables can use neither table's index and reads every contract.
+    As for interactions, the matching customers are looked up first and, when
+    few, the contracts are found by name OR customer id, two indexes of the
+    contract table PostgreSQL combines; when many match, one join condition.
     """
-    lead_condition = lead_search_q(term=term, prefix="customer__lead__")
-    if lead_condition is None:
+    if lead_search_q(term=term) is None:
         return None
-    by_name = Contract.objects.filter(name__istartswith=term.strip()).order_by().values("pk")
-    by_lead = Contract.objects.filter(lead_condition).order_by().values("pk")
-    return Q(pk__in=by_name.union(by_lead))
+    by_name = Q(name__istartswith=term.strip())
+    customer_ids = _ids_if_few(Customer.objects.filter(lead_search_q(term=term, prefix="lead__")))
+    if customer_ids is None:
+        return by_name | lead_search_q(term=term, prefix="customer__lead__")  # type: ignore[operator]
+    return by_name | Q(customer_id__in=customer_ids)

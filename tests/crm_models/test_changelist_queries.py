@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from crm_models.admin import changelist
 from crm_models.admin.changelist import EstimatedCountPaginator
+from crm_models.selectors import search
 from crm_models.models import Customer, Lead, LeadStatus
 from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory
 
@@ -28,6 +29,9 @@ ESTIMATE = 1 if connection.vendor == "postgresql" else 0
 LIST_QUERIES = ESTIMATE + 2
 # The options of a related-model dropdown filter (owner, account manager, service).
 FILTER_CHOICES = 1
+# A contract or interaction search first collects the ids of the matching
+# customers or leads (selectors/search.py).
+RELATED_IDS = 1
 
 
 def build(users: dict[str, User], copies: int) -> None:
@@ -69,10 +73,10 @@ CASES = [
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "customer", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("manager", "contract", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
-    ("manager", "contract", {"q": "Contract"}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
+    ("manager", "contract", {"q": "Contract"}, REQUEST_QUERIES + FILTER_CHOICES + RELATED_IDS + LIST_QUERIES),
     ("administrator", "contract", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("operator", "interaction", {}, REQUEST_QUERIES + LIST_QUERIES),
-    ("operator", "interaction", {"q": "Ivan"}, REQUEST_QUERIES + LIST_QUERIES),
+    ("operator", "interaction", {"q": "Ivan"}, REQUEST_QUERIES + RELATED_IDS + LIST_QUERIES),
     ("manager", "interaction", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "interaction", {"kind__exact": "call"}, REQUEST_QUERIES + LIST_QUERIES),
 ]
@@ -140,8 +144,16 @@ def test_lead_search_stays_in_scope(
     assert list(response.context["cl"].result_list) == []
 
 
+@pytest.fixture(params=[5000, 0], ids=["few related ids", "many related ids"])
+def related_ids_limit(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Both ways a contract or interaction search runs: by the collected ids of
+    few matching leads or customers, and (a limit of 0 forces it) by a join."""
+    monkeypatch.setattr(search, "RELATED_IDS_LIMIT", request.param)
+    return int(request.param)
+
+
 def test_customer_interaction_and_contract_search_through_the_lead(
-    manager: User, client_for: Callable[[User], Client]
+    related_ids_limit: int, manager: User, client_for: Callable[[User], Client]
 ) -> None:
     customer = CustomerFactory(
         account_manager=manager, lead__last_name="Kuznetsov", lead__phone="+79035550001"
@@ -162,7 +174,18 @@ def test_customer_interaction_and_contract_search_through_the_lead(
     assert found("interaction", "kuzn") == [interaction.pk]
     assert found("contract", "kuz") == sorted([contract.pk, named.pk])
     assert found("contract", "k-2026") == [contract.pk]
+    assert found("contract", "8 903 555-00-01") == [contract.pk]
+    assert found("interaction", "nobody") == []
     assert Customer.objects.count() == 2
+
+
+def test_interaction_search_stays_in_scope(
+    related_ids_limit: int, operator: User, operator2: User, client_for: Callable[[User], Client]
+) -> None:
+    mine = InteractionFactory(lead=LeadFactory(owner=operator, last_name="Kuznetsov"))
+    InteractionFactory(lead=LeadFactory(owner=operator2, last_name="Kuznetsov"))
+    response = client_for(operator).get(reverse("admin:crm_models_interaction_changelist"), {"q": "Kuzn"})
+    assert list(response.context["cl"].result_list) == [mine]
 
 
 def history_rows(lead: Lead, count: int) -> None:
