@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from crm_models.admin import changelist
 from crm_models.admin.changelist import EstimatedCountPaginator
-from crm_models.selectors import search
 from crm_models.models import Customer, Lead, LeadStatus
+from crm_models.selectors import search
 from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
