@@ -29,6 +29,9 @@ ESTIMATE = 1 if connection.vendor == "postgresql" else 0
 LIST_QUERIES = ESTIMATE + 2
 # The options of a related-model dropdown filter (owner, account manager, service).
 FILTER_CHOICES = 1
+# The chosen option of an autocomplete filter (owner), shown by name: unfold's
+# filter reads it twice (its form field, then its widget).
+SELECTED_CHOICE = 2
 # A contract or interaction search first collects the ids of the matching
 # customers or leads (selectors/search.py).
 RELATED_IDS = 1
@@ -68,7 +71,8 @@ CASES = [
     ("operator", "lead", {"q": "LEAD1@"}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("marketer", "lead", {"q": "Ivan Pet"}, REQUEST_QUERIES + LIST_QUERIES),
-    ("administrator", "lead", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
+    ("administrator", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
+    ("administrator", "lead", {"owner__id__exact": "1"}, REQUEST_QUERIES + SELECTED_CHOICE + LIST_QUERIES),
     ("manager", "customer", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "customer", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
@@ -248,3 +252,16 @@ def test_sorting_breaks_ties_by_the_indexed_default_ordering(
     assert ordering_for(client, "created") == ["created_at", "id"]
     assert ordering_for(client, "created", descending=True) == ["-created_at", "-id"]
     assert ordering_for(client, "status_label") == ["status", "-created_at", "-id"]
+
+
+def test_owner_filter_searches_users_as_you_type(
+    administrator: User, operator: User, manager: User, client_for: Callable[[User], Client]
+) -> None:
+    url = reverse("admin:autocomplete")
+    params = {"app_label": "crm_models", "model_name": "lead", "field_name": "owner", "term": "t_oper"}
+    response = client_for(administrator).get(url, params)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(operator.pk)]
+    # Only administrators see the owner filter; nobody else may list users.
+    assert client_for(manager).get(url, params).status_code == 403
+    assert client_for(operator).get(url, params).status_code == 403
