@@ -1,9 +1,16 @@
-"""Short-lived shared cache of the campaign figures.
+"""Short-lived shared cache of the campaign figures, for when they come from the
+base tables.
 
-At a million leads each figure is a scan of the lead table (seconds, not
-milliseconds), so the dashboard and the report reuse one computation per period
-for DASHBOARD_CACHE_SECONDS (default 300) through Django's cache (the database
-or Redis: shared by every app server). Only roles that see all campaign metrics
+On PostgreSQL the figures come from the rollup tables (dashboards/models.py):
+a few milliseconds, exact to the last committed write, so they are read afresh
+on every page and never cached (with the database cache, storing an entry costs
+more queries than computing it).
+
+Where the selector has to scan the base tables instead (SQLite, or a time zone
+the rollups were not built in), each figure is a scan of the lead table, so the
+dashboard and the report reuse one computation per period for
+DASHBOARD_CACHE_SECONDS (default 300) through Django's cache (the database or
+Redis: shared by every app server). Only roles that see all campaign metrics
 get here, and for every one of them `Lead.objects.visible_to` is all leads, so
 one entry per period serves them all; an operator never reaches this code.
 """
@@ -21,6 +28,7 @@ from crm_models.selectors.metrics import (
     TimePoint,
     campaign_metrics,
     lead_timeseries,
+    reads_rollups,
     user_sees_campaign_metrics,
 )
 
@@ -51,7 +59,7 @@ def cached_dashboard_figures(
     """The campaign metrics and (if asked) the lead time series of the period,
     read with one cache round trip, computed and stored on a miss."""
     _check(user)
-    seconds = cache_seconds()
+    seconds = 0 if reads_rollups(user) else cache_seconds()
     metrics_key, series_key = _key("metrics", date_from, date_to), _key("timeseries", date_from, date_to)
     found = cache.get_many([metrics_key, series_key] if timeseries else [metrics_key]) if seconds > 0 else {}
     missing: dict[str, Any] = {}

@@ -12,3 +12,11 @@ def empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def base_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figures come from the base tables (and the cache), as on SQLite,
+    whatever the database: the rollups of PostgreSQL are switched off."""
+    monkeypatch.setattr("crm_models.selectors.metrics.reads_rollups", lambda user: False)
+    monkeypatch.setattr("dashboards.cache.reads_rollups", lambda user: False)

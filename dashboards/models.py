@@ -1,0 +1,81 @@
+"""Pre-aggregated campaign figures ("rollups"), kept exact by PostgreSQL triggers.
+
+At a million leads, counting the leads, conversions and contract amounts of a
+year straight from the base tables takes seconds. These tables hold the same
+figures summed per campaign and day, per campaign and month, and per day over
+all campaigns, so a year is a few thousand small rows instead of a million.
+
+Nothing in Python writes them: statement-level triggers on the lead, customer
+and contract tables (dashboards/rollups.py, installed by migration 0003) add the
+difference every INSERT, UPDATE, DELETE or COPY makes, in the same transaction,
+whatever code issued it (admin forms, the COPY-based import, lead conversion,
+the shell). `crm_models.selectors.metrics` reads them on PostgreSQL and falls
+back to the base tables elsewhere (SQLite has no such triggers).
+
+Days are local days in the time zone the triggers were installed with
+(settings.TIME_ZONE; `manage.py migrate` rebuilds them when it changes).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The campaign_id of the rows that sum every campaign (no campaign has id 0).
+ALL_CAMPAIGNS = 0
+
+
+class Grain(models.TextChoices):
+    # A campaign's figure on one day: the edges of a period that cut a month.
+    DAY = "day", _("campaign and day")
+    # A campaign's figure in one calendar month (`day` is the 1st): whole months of a period.
+    MONTH = "month", _("campaign and month")
+    # Every campaign's figure on one day (campaign_id = ALL_CAMPAIGNS): the time series.
+    TOTAL = "total", _("day, all campaigns")
+
+
+class Rollup(models.Model):
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    day = models.DateField()
+    # Not a foreign key: rows may outlive a campaign that has no leads any more,
+    # and the ALL_CAMPAIGNS rows belong to none.
+    campaign_id = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.day} campaign {self.campaign_id}"
+
+
+class LeadRollup(Rollup):
+    """Leads created (Lead.created_at, local day) per grain."""
+
+    leads = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "day", "campaign_id"], name="dash_leadrollup_key"),
+        ]
+
+
+class ConversionRollup(Rollup):
+    """Leads converted into a customer (Lead.converted_at, local day, counted
+    only while the lead has a customer), by the lead's campaign."""
+
+    customers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "day", "campaign_id"], name="dash_conversionrollup_key"),
+        ]
+
+
+class RevenueRollup(Rollup):
+    """Contract amounts by signing day (Contract.signed_at), by the campaign of
+    the contract's customer's lead; no TOTAL rows (no chart needs them)."""
+
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "day", "campaign_id"], name="dash_revenuerollup_key"),
+        ]

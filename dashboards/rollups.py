@@ -1,0 +1,225 @@
+"""The PostgreSQL triggers that keep the rollup tables (dashboards/models.py) exact.
+
+Each figure is defined once below (FIGURES), as a query over the lead, customer
+and contract tables that yields (campaign, day, amount) facts. The same text
+builds both the full rebuild (run over the whole tables) and the triggers.
+
+Why triggers, and statement-level ones with transition tables: they see every
+write whatever issued it, including the import's COPY and QuerySet.update(),
+which bypass Django's signals; and they aggregate a 100,000-row COPY in one
+pass instead of firing 100,000 times.
+
+Why the difference is exact: a statement changes one table. If T changes, the
+figures move by f(rows of T after) - f(rows of T before), where f joins those
+rows with the other two tables as they are now (unchanged by the statement).
+So a trigger on T evaluates the figure with T replaced by the statement's rows:
+its new rows with sign +1 and its old rows with sign -1 (for an UPDATE only the
+rows whose relevant columns changed: `new EXCEPT ALL old` and the reverse; the
+rest cancel out). Order does not matter: deleting a customer before or after
+its contracts subtracts their revenue exactly once, whichever comes first.
+
+Cost for writers: the rows of one campaign and day (and the day's all-campaign
+row) are updated in place, so two transactions that add leads for the same day
+wait for each other's commit; a long import holds them until it commits. The
+upserts run in key order so that this waiting cannot deadlock within one table.
+"""
+
+# Every SQL text here is built from this module's constants only (and a zone
+# name checked by ZoneInfo): no outside input reaches it.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TABLES = {
+    # the columns a figure reads from each base table (an UPDATE that changes
+    # none of them changes no figure)
+    "lead": ("crm_models_lead", ("id", "campaign_id", "created_at", "converted_at")),
+    "customer": ("crm_models_customer", ("id", "lead_id")),
+    "contract": ("crm_models_contract", ("customer_id", "signed_at", "amount")),
+}
+TABLE_ALIASES = {"lead": "l", "customer": "c", "contract": "k"}
+OPERATIONS = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass(frozen=True)
+class Figure:
+    table: str  # the rollup table
+    column: str
+    # (campaign_id, day, amount) facts; {lead}, {customer}, {contract} name the
+    # relations read and {sign} is +1, or -1 for a row that left a relation.
+    facts: str
+    totals: bool  # also keep the all-campaign rows (Grain.TOTAL)
+
+    def reads(self, table: str) -> bool:
+        return "{" + table + "}" in self.facts
+
+
+# DESIGN.md, "Campaign metrics": leads by creation day; customers by their
+# lead's conversion day; contract amounts by signing day, each contract once
+# (customer -> lead is one-to-one), all by the lead's campaign.
+FIGURES = (
+    Figure(
+        table="dashboards_leadrollup",
+        column="leads",
+        facts="SELECT l.campaign_id, dashboards_local_day(l.created_at), {sign} FROM {lead} l",
+        totals=True,
+    ),
+    Figure(
+        table="dashboards_conversionrollup",
+        column="customers",
+        facts=(
+            "SELECT l.campaign_id, dashboards_local_day(l.converted_at), {sign} "
+            "FROM {lead} l JOIN {customer} c ON c.lead_id = l.id WHERE l.converted_at IS NOT NULL"
+        ),
+        totals=True,
+    ),
+    Figure(
+        table="dashboards_revenuerollup",
+        column="revenue",
+        facts=(
+            "SELECT l.campaign_id, k.signed_at, {sign} * k.amount "
+            "FROM {lead} l JOIN {customer} c ON c.lead_id = l.id JOIN {contract} k ON k.customer_id = c.id"
+        ),
+        totals=False,
+    ),
+)
+
+
+def _add(figure: Figure, facts: str) -> str:
+    """Adds the facts to the figure's rows of every grain (creating missing rows)."""
+    grains = [
+        "('day', d.day, d.campaign_id)",
+        "('month', date_trunc('month', d.day::timestamp)::date, d.campaign_id)",
+    ]
+    if figure.totals:
+        grains.append("('total', d.day, 0)")
+    return (
+        f"INSERT INTO {figure.table} AS t (grain, day, campaign_id, {figure.column}) "
+        f"SELECT g.grain, g.day, g.campaign_id, SUM(d.amount) "
+        f"FROM ({facts}) AS d (campaign_id, day, amount) "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(grains)}) AS g (grain, day, campaign_id) "
+        "GROUP BY g.grain, g.day, g.campaign_id HAVING SUM(d.amount) <> 0 "
+        "ORDER BY g.grain, g.day, g.campaign_id "
+        f"ON CONFLICT (grain, day, campaign_id) DO UPDATE SET {figure.column} = t.{figure.column} + EXCLUDED.{figure.column}"
+    )
+
+
+def _base_relations() -> dict[str, str]:
+    return {name: table for name, (table, _columns) in TABLES.items()}
+
+
+def rebuild_statements() -> list[str]:
+    """Empty the rollups and sum every figure from the base tables again."""
+    statements = ["TRUNCATE " + ", ".join(figure.table for figure in FIGURES)]
+    for figure in FIGURES:
+        statements.append(_add(figure, figure.facts.format(sign="1", **_base_relations())))
+    return statements
+
+
+def _changed_rows(table: str, operation: str) -> str:
+    columns = ", ".join(TABLES[table][1])
+    added = f"SELECT {columns}, 1 AS sign FROM new_rows"
+    removed = f"SELECT {columns}, -1 AS sign FROM old_rows"
+    if operation == "INSERT":
+        return added
+    if operation == "DELETE":
+        return removed
+    return (
+        f"SELECT *, 1 AS sign FROM (SELECT {columns} FROM new_rows EXCEPT ALL SELECT {columns} FROM old_rows) n "
+        f"UNION ALL SELECT *, -1 AS sign FROM (SELECT {columns} FROM old_rows EXCEPT ALL SELECT {columns} FROM new_rows) o"
+    )
+
+
+def _function_name(table: str, operation: str) -> str:
+    return f"dashboards_rollup_{table}_{operation.lower()}"
+
+
+def _trigger_function(table: str, operation: str) -> str:
+    relations = {**_base_relations(), table: "changed"}
+    sign = f"{TABLE_ALIASES[table]}.sign"
+    body = ";\n".join(
+        f"WITH changed AS ({_changed_rows(table, operation)}) "
+        + _add(figure, figure.facts.format(sign=sign, **relations))
+        for figure in FIGURES
+        if figure.reads(table)
+    )
+    return (
+        f"CREATE OR REPLACE FUNCTION {_function_name(table, operation)}() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN\n{body};\nRETURN NULL; END $$"
+    )
+
+
+def _trigger(table: str, operation: str) -> str:
+    transition = {
+        "INSERT": "NEW TABLE AS new_rows",
+        "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "DELETE": "OLD TABLE AS old_rows",
+    }[operation]
+    return (
+        f"CREATE OR REPLACE TRIGGER {_function_name(table, operation)} AFTER {operation} ON {TABLES[table][0]} "
+        f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {_function_name(table, operation)}()"
+    )
+
+
+def install_statements(time_zone: str) -> list[str]:
+    """The functions and triggers, local days taken in `time_zone`."""
+    zone = ZoneInfo(time_zone).key  # refuses anything that is not a zone name before it reaches SQL
+    statements = [
+        "CREATE OR REPLACE FUNCTION dashboards_local_day(moment timestamptz) RETURNS date "
+        f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (moment AT TIME ZONE '{zone}')::date $$",
+        # Tells `sync_time_zone` which zone the rollups were built in.
+        "CREATE OR REPLACE FUNCTION dashboards_rollup_time_zone() RETURNS text "
+        f"LANGUAGE sql IMMUTABLE AS $$ SELECT '{zone}'::text $$",
+    ]
+    for table in TABLES:
+        for operation in OPERATIONS:
+            if any(figure.reads(table) for figure in FIGURES):
+                statements += [_trigger_function(table, operation), _trigger(table, operation)]
+    return statements
+
+
+def uninstall_statements() -> list[str]:
+    statements = []
+    for table, (base_table, _columns) in TABLES.items():
+        for operation in OPERATIONS:
+            name = _function_name(table, operation)
+            statements += [
+                f"DROP TRIGGER IF EXISTS {name} ON {base_table}",
+                f"DROP FUNCTION IF EXISTS {name}()",
+            ]
+    statements += [
+        "DROP FUNCTION IF EXISTS dashboards_local_day(timestamptz)",
+        "DROP FUNCTION IF EXISTS dashboards_rollup_time_zone()",
+    ]
+    return statements
+
+
+def execute(connection: Any, statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def installed_time_zone(connection: Any) -> str | None:
+    """The zone the installed triggers take local days in (None: not installed)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('dashboards_rollup_time_zone()') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute("SELECT dashboards_rollup_time_zone()")
+        return str(cursor.fetchone()[0])
+
+
+def sync_time_zone(connection: Any, time_zone: str) -> bool:
+    """Reinstall and rebuild when the rollups were built in another zone than
+    settings.TIME_ZONE (the selector only uses them when the zones agree).
+    Returns whether it rebuilt."""
+    installed = installed_time_zone(connection)
+    if installed is None or installed == ZoneInfo(time_zone).key:
+        return False
+    execute(connection, install_statements(time_zone) + rebuild_statements())
+    return True
