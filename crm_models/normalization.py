@@ -2,6 +2,8 @@
 the search box and the demo data all go through, so the same person typed two
 ways is recognised as one."""
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +24,32 @@ def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+# Most phones typed in Russia are mobiles written one of a few ways: 8 (916) 123-45-67,
+# +7 916 123 45 67, 7-916-..., 9161234567. For exactly these shapes (ASCII digits,
+# spaces, hyphens and parentheses, "+" only as the first character, 10 or 11 digits as
+# below) phonenumbers.parse(text, "RU") always yields country code 7 and the ten digits
+# starting with 9 as the national number: no extension, IDD prefix ("810") or national
+# prefix ("8") can be read out of them other than the one stripped here. Building that
+# number directly skips parse, four fifths of the cost of an import's phone column;
+# validity and formatting still come from phonenumbers. tests/test_normalization.py
+# checks the shortcut against phonenumbers.parse on a large random sample of shapes.
+_RU_PHONE_SHAPE = re.compile(r"\+?[0-9 ()\-]{10,40}", re.ASCII)
+_PHONE_PUNCTUATION = str.maketrans("", "", "+ ()-")
+
+
+def ru_mobile_national_number(text: str) -> str | None:
+    """The national number phonenumbers would read from `text` with region RU,
+    when `text` is one of the common mobile shapes; None for anything else."""
+    if not _RU_PHONE_SHAPE.fullmatch(text):
+        return None
+    digits = text.translate(_PHONE_PUNCTUATION)
+    if len(digits) == 11 and digits[1] == "9" and (digits[0] == "7" or (digits[0] == "8" and text[0] != "+")):
+        return digits[1:]
+    if len(digits) == 10 and digits[0] == "9" and text[0] != "+":
+        return digits
+    return None
+
+
 def normalize_phone(value: str | None) -> str:
     """Return the phone in E.164 ('+79161234567'); '' for empty input.
 
@@ -30,7 +58,13 @@ def normalize_phone(value: str | None) -> str:
     text = (value or "").strip()
     if not text:
         return ""
-    number = parse_phone(text)
+    national = ru_mobile_national_number(text) if settings.PHONE_DEFAULT_REGION == "RU" else None
+    if national is not None:
+        number: phonenumbers.PhoneNumber | None = phonenumbers.PhoneNumber(
+            country_code=7, national_number=int(national)
+        )
+    else:
+        number = parse_phone(text)
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
