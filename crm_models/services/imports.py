@@ -142,34 +142,29 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
     if not plan.creates:
         return
     now = timezone.now()
-    leads = (
-        {
-            "created_at": now,
-            "updated_at": now,
-            "first_name": first_name,
-            "last_name": last_name or "",
-            "email": email or "",
-            "phone": phone or "",
-            "company": company or "",
-            "campaign": campaigns[campaign.casefold()],
-            "status": LeadStatus.NEW.value,
-            "owner": user.pk,  # forced: the file never names the owner
-            "notes": notes or "",
-            "converted_at": None,
-        }
-        for _number, first_name, last_name, email, phone, company, campaign, notes, _id in plan.creates
-    )
     if connection.vendor == "postgresql":
-        _copy_with_history(Lead, leads, len(plan.creates), user, reason, now)
-    else:
-        objects = [Lead(**{_attname(Lead, k): v for k, v in values.items()}) for values in leads]
-        bulk_create_with_history(
-            objects, Lead, batch_size=BATCH, default_user=user, default_change_reason=reason, default_date=now
+        _copy_with_history(Lead, plan.creates, campaigns, user, reason, now)
+        return
+    objects = [
+        Lead(
+            created_at=now,
+            updated_at=now,
+            first_name=first_name,
+            last_name=last_name or "",
+            email=email or "",
+            phone=phone or "",
+            company=company or "",
+            campaign_id=campaigns[campaign.casefold()],
+            status=LeadStatus.NEW.value,
+            owner_id=user.pk,  # forced: the file never names the owner
+            notes=notes or "",
+            converted_at=None,
         )
-
-
-def _attname(model: type[Model], name: str) -> str:
-    return model._meta.get_field(name).attname  # type: ignore[union-attr]
+        for _number, first_name, last_name, email, phone, company, campaign, notes, _id in plan.creates
+    ]
+    bulk_create_with_history(
+        objects, Lead, batch_size=BATCH, default_user=user, default_change_reason=reason, default_date=now
+    )
 
 
 LEAD_COPY_FIELDS = [
@@ -186,35 +181,56 @@ LEAD_COPY_FIELDS = [
     "notes",
     "converted_at",
 ]
+HISTORY_COPY_COLUMNS = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+# COPY's text format: backslash, tab, newline and carriage return are escaped, "\N" is NULL.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_CHUNK = 10_000
 
 
 def _copy_with_history(
-    model: type[Model], rows: Any, count: int, user: UserLike, reason: str, now: Any
+    model: type[Model], creates: list[list], campaigns: dict[str, int], user: UserLike, reason: str, now: Any
 ) -> None:
-    """COPY `count` new rows (dicts keyed like LEAD_COPY_FIELDS), then write their
-    '+' history rows on the server from the rows just copied, so the data
-    crosses the wire once. Primary keys come from the table's own sequence."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    history_table = connection.ops.quote_name(model.history.model._meta.db_table)  # type: ignore[attr-defined]
+    """COPY the new leads (clean rows as `ImportPlan.creates` holds them) and
+    their '+' history rows. Each row's COPY line is formatted once, in COPY's
+    text format, and sent to both tables: this is several times cheaper than
+    psycopg's per-row adaptation, and the history rows need no lookup of the
+    rows just written. Primary keys come from the table's own sequence."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    history_table = quote(model.history.model._meta.db_table)  # type: ignore[attr-defined]
     columns = ", ".join(
-        connection.ops.quote_name(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
+        quote(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
         for name in LEAD_COPY_FIELDS
     )
+    escapes = COPY_ESCAPES
+    stamp = now.isoformat()
+    status = LeadStatus.NEW.value
+    owner = user.pk  # forced: the file never names the owner
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, count],
+            [model._meta.db_table, len(creates)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
+        lines = [
+            f"{pk}\t{stamp}\t{stamp}\t{first_name.translate(escapes)}\t{(last_name or '').translate(escapes)}"
+            f"\t{(email or '').translate(escapes)}\t{(phone or '').translate(escapes)}"
+            f"\t{(company or '').translate(escapes)}\t{campaigns[campaign.casefold()]}\t{status}\t{owner}"
+            f"\t{(notes or '').translate(escapes)}\t\\N"
+            for pk, (_number, first_name, last_name, email, phone, company, campaign, notes, _id) in zip(
+                ids, creates, strict=True
+            )
+        ]
         with cursor.cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
-            for pk, values in zip(ids, rows, strict=True):
-                copy.write_row((pk, *values.values()))
-        cursor.execute(
-            f"INSERT INTO {history_table} (id, {columns}, history_date, history_change_reason, "  # noqa: S608
-            f"history_type, history_user_id) SELECT id, {columns}, %s, %s, '+', %s FROM {table} "
-            "WHERE id = ANY(%s)",
-            [now, reason, user.pk, ids],
-        )
+            for start in range(0, len(lines), COPY_CHUNK):
+                copy.write("".join(f"{line}\n" for line in lines[start : start + COPY_CHUNK]))
+        history = f"\t{stamp}\t{reason.translate(escapes)}\t+\t{user.pk}\n"
+        history_columns = ", ".join(quote(name) for name in HISTORY_COPY_COLUMNS)
+        with cursor.cursor.copy(
+            f"COPY {history_table} (id, {columns}, {history_columns}) FROM STDIN"
+        ) as copy:
+            for start in range(0, len(lines), COPY_CHUNK):
+                copy.write("".join(f"{line}{history}" for line in lines[start : start + COPY_CHUNK]))
 
 
 def _write_services(plan: ImportPlan, user: UserLike, reason: str) -> None:

@@ -493,3 +493,49 @@ def test_exported_leads_reimport_as_updates(marketer, client_for, campaign) -> N
     assert preview.context["counts"] == {"new": 0, "updated": 2, "skipped": 0, "errors": 0}
     confirm(client, "lead", preview.context["token"])
     assert sorted(Lead.objects.values_list("first_name", "phone")) == [("=cmd", "+79162000001"), ("Bob", "")]
+
+
+def test_confirm_writes_text_with_copy_special_characters_unchanged(marketer, client_for, campaign) -> None:
+    """Tabs, line breaks and backslashes are escaped in the COPY stream, in the
+    table and in the history rows alike."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*HEADER, "company", "notes"])
+    notes = "line one\r\nline\ttwo \\N end\\"
+    writer.writerow(["Back\\slash", "Tab\tbed", "a@example.ru", "8 916 555-12-34", "Весна", "", notes])
+    client = client_for(marketer)
+    preview = upload(client, "lead", "x.csv", buffer.getvalue().encode())
+    assert preview.context["counts"] == {"new": 1, "updated": 0, "skipped": 0, "errors": 0}
+
+    confirm(client, "lead", preview.context["token"])
+
+    lead = Lead.objects.get()
+    expected = (
+        "Back\\slash",
+        "Tab\tbed",
+        "a@example.ru",
+        "+79165551234",
+        "",
+        notes,
+        campaign.pk,
+        marketer.pk,
+    )
+    fields = ("first_name", "last_name", "email", "phone", "company", "notes", "campaign_id", "owner_id")
+    assert tuple(getattr(lead, name) for name in fields) == expected
+    assert (lead.status, lead.converted_at, lead.created_at) == (LeadStatus.NEW, None, lead.updated_at)
+    change = lead.history.get()
+    assert tuple(getattr(change, name) for name in fields) == expected
+    record = ImportRecord.objects.get()
+    assert (change.history_type, change.history_user, change.history_change_reason) == (
+        "+",
+        marketer,
+        f"Import #{record.pk}: x.csv",
+    )
+    assert (change.status, change.converted_at, change.history_date) == (
+        LeadStatus.NEW,
+        None,
+        lead.created_at,
+    )
