@@ -239,6 +239,37 @@ def assert_rollups_exact_without_orphans() -> None:
     assert stored() == recomputed()
 
 
+def test_customer_and_contract_inserted_before_their_lead(operator: User, manager: User) -> None:
+    """The deferred foreign keys let a transaction insert a customer before its
+    lead; the lead's trigger then brings in the conversion and the revenue."""
+    LeadFactory()  # an older lead, so the new lead's id is not the first
+    campaign, service = CampaignFactory(), ServiceFactory()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('crm_models_lead', 'id'))")
+        lead_id = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO crm_models_customer (lead_id, account_manager_id, created_at, updated_at) "
+            "VALUES (%s, %s, now(), now()) RETURNING id",
+            [lead_id, manager.pk],
+        )
+        customer_id = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO crm_models_contract (name, customer_id, service_id, document, start_date, end_date, "
+            "amount, signed_at, created_at, updated_at) "
+            "VALUES ('C', %s, %s, '', '2025-03-01', '2026-02-28', 1234.50, '2025-03-02', now(), now())",
+            [customer_id, service.pk],
+        )
+        cursor.execute(
+            "INSERT INTO crm_models_lead (id, first_name, last_name, email, phone, company, campaign_id, status, "
+            "owner_id, notes, created_at, updated_at, converted_at) "
+            "VALUES (%s, 'A', '', 'a@example.com', '', '', %s, 'converted', %s, '', %s, now(), %s)",
+            [lead_id, campaign.pk, operator.pk, at("2025-02-01"), at("2025-03-01", 1)],
+        )
+    assert_rollups_exact()
+    assert stored()[("customers", "day", date(2025, 3, 1), campaign.pk)] == 1
+    assert stored()[("revenue", "month", date(2025, 3, 1), campaign.pk)] == Decimal("1234.50")
+
+
 def test_plain_lead_delete_and_bulk_delete() -> None:
     leads = LeadFactory.create_batch(5)
     leads[0].delete()
