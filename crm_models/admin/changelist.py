@@ -77,6 +77,9 @@ class EstimatedCountPaginator(Paginator):
     off only changes the number of the last page.
     """
 
+    # Whether `count` is an estimate (the list's footer then says "about").
+    estimated = False
+
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
@@ -84,10 +87,12 @@ class EstimatedCountPaginator(Paginator):
             return len(queryset)
         estimate = table_row_estimate(queryset) if is_unfiltered(queryset) else planner_row_estimate(queryset)
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+            self.estimated = True
             return estimate
         capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
+        self.estimated = True
         return max(capped, estimate or 0)
 
 

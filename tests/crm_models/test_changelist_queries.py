@@ -265,3 +265,22 @@ def test_owner_filter_searches_users_as_you_type(
     # Only administrators see the owner filter; nobody else may list users.
     assert client_for(manager).get(url, params).status_code == 403
     assert client_for(operator).get(url, params).status_code == 403
+
+
+def test_list_footer_counts_rows_and_says_when_it_estimates(
+    operator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    LeadFactory.create_batch(3, owner=operator)
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    footer = " ".join(client.get(url).content.decode().split())
+    assert "3 rows" in footer
+    assert "about" not in footer
+
+    monkeypatch.setattr(changelist, "EXACT_COUNT_LIMIT", 2)
+    monkeypatch.setattr(changelist, "planner_row_estimate", lambda queryset: 1234)
+    footer = " ".join(client.get(url).content.decode().split())
+    assert "about 1234 rows" in footer
+
+    footer = " ".join(client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode().split())
+    assert "около 1234 записей" in footer
