@@ -21,9 +21,10 @@ class DashboardsConfig(AppConfig):
 
 
 def _sync_rollup_time_zone(using: str = "default", **kwargs: Any) -> None:
-    """After `migrate`: rebuild the rollups if TIME_ZONE changed since they were built."""
+    """After `migrate`: rebuild the rollups if TIME_ZONE or the trigger code
+    changed since they were built."""
     from . import rollups
 
     connection = connections[using]
     if connection.vendor == "postgresql":
-        rollups.sync_time_zone(connection, settings.TIME_ZONE)
+        rollups.sync(connection, settings.TIME_ZONE)

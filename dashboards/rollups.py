@@ -30,6 +30,7 @@ upserts run in key order so that this waiting cannot deadlock within one table.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,21 +190,33 @@ def _trigger(table: str, operation: str) -> str:
     )
 
 
-def install_statements(time_zone: str) -> list[str]:
-    """The functions and triggers, local days taken in `time_zone`."""
+def _definition(time_zone: str) -> list[str]:
     zone = ZoneInfo(time_zone).key  # refuses anything that is not a zone name before it reaches SQL
     statements = [
         "CREATE OR REPLACE FUNCTION dashboards_local_day(moment timestamptz) RETURNS date "
         f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (moment AT TIME ZONE '{zone}')::date $$",
-        # Tells `sync_time_zone` which zone the rollups were built in.
-        "CREATE OR REPLACE FUNCTION dashboards_rollup_time_zone() RETURNS text "
-        f"LANGUAGE sql IMMUTABLE AS $$ SELECT '{zone}'::text $$",
     ]
     for table in TABLES:
         for operation in OPERATIONS:
             if any(figure.reads(table) for figure in FIGURES):
                 statements += [_trigger_function(table, operation), _trigger(table, operation)]
     return statements
+
+
+def signature(time_zone: str) -> str:
+    """Names the zone and the exact trigger code: rollups built by other code
+    or in another zone must be rebuilt (see `sync`)."""
+    digest = hashlib.sha256("\n".join(_definition(time_zone)).encode()).hexdigest()[:16]
+    return f"{ZoneInfo(time_zone).key} {digest}"
+
+
+def install_statements(time_zone: str) -> list[str]:
+    """The functions and triggers, local days taken in `time_zone`."""
+    return [
+        *_definition(time_zone),
+        "CREATE OR REPLACE FUNCTION dashboards_rollup_signature() RETURNS text "
+        f"LANGUAGE sql IMMUTABLE AS $$ SELECT '{signature(time_zone)}'::text $$",
+    ]
 
 
 def uninstall_statements() -> list[str]:
@@ -217,7 +230,7 @@ def uninstall_statements() -> list[str]:
             ]
     statements += [
         "DROP FUNCTION IF EXISTS dashboards_local_day(timestamptz)",
-        "DROP FUNCTION IF EXISTS dashboards_rollup_time_zone()",
+        "DROP FUNCTION IF EXISTS dashboards_rollup_signature()",
     ]
     return statements
 
@@ -228,22 +241,32 @@ def execute(connection: Any, statements: list[str]) -> None:
             cursor.execute(statement)
 
 
-def installed_time_zone(connection: Any) -> str | None:
-    """The zone the installed triggers take local days in (None: not installed)."""
+def installed_signature(connection: Any) -> str | None:
+    """The signature of the installed triggers (None: not installed; "": an
+    early installation that did not record one)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regprocedure('dashboards_rollup_time_zone()') IS NOT NULL")
-        if not cursor.fetchone()[0]:
+        cursor.execute(
+            "SELECT to_regprocedure('dashboards_local_day(timestamptz)') IS NOT NULL, "
+            "to_regprocedure('dashboards_rollup_signature()') IS NOT NULL"
+        )
+        installed, signed = cursor.fetchone()
+        if not installed:
             return None
-        cursor.execute("SELECT dashboards_rollup_time_zone()")
+        if not signed:
+            return ""
+        cursor.execute("SELECT dashboards_rollup_signature()")
         return str(cursor.fetchone()[0])
 
 
-def sync_time_zone(connection: Any, time_zone: str) -> bool:
-    """Reinstall and rebuild when the rollups were built in another zone than
-    settings.TIME_ZONE (the selector only uses them when the zones agree).
-    Returns whether it rebuilt."""
-    installed = installed_time_zone(connection)
-    if installed is None or installed == ZoneInfo(time_zone).key:
+def sync(connection: Any, time_zone: str) -> bool:
+    """After `migrate`: reinstall the triggers and rebuild the rollups when they
+    were built in another zone than settings.TIME_ZONE (the selector only uses
+    them when the zones agree) or by other trigger code than this module's.
+    Does nothing before migration 0003 installed them. Returns whether it rebuilt."""
+    installed = installed_signature(connection)
+    if installed is None or installed == signature(time_zone):
         return False
+    # the first installations named only their zone, in a function of their own
+    execute(connection, ["DROP FUNCTION IF EXISTS dashboards_rollup_time_zone()"])
     execute(connection, install_statements(time_zone) + rebuild_statements())
     return True

@@ -284,14 +284,24 @@ def test_rebuild_gives_the_same_rows(dataset: DataSet) -> None:
     assert stored() == before == recomputed()
 
 
-def test_a_changed_time_zone_is_rebuilt(dataset: DataSet) -> None:
-    assert rollups.installed_time_zone(connection) == DashboardsConfig.rollup_time_zone
-    assert not rollups.sync_time_zone(connection, DashboardsConfig.rollup_time_zone)
+def test_a_changed_time_zone_or_trigger_code_is_rebuilt(dataset: DataSet) -> None:
+    zone = DashboardsConfig.rollup_time_zone
+    assert rollups.installed_signature(connection) == rollups.signature(zone)
+    assert not rollups.sync(connection, zone)
 
-    assert rollups.sync_time_zone(connection, "UTC")
+    assert rollups.sync(connection, "UTC")
     # 00:10 on 1 March in Moscow is still 28 February in UTC
     assert stored()[("leads", "day", date(2025, 2, 28), dataset.alpha.pk)] == 2
-    assert rollups.sync_time_zone(connection, DashboardsConfig.rollup_time_zone)
+    assert rollups.sync(connection, zone)
+    assert_rollups_exact()
+
+    # rollups built by older trigger code: rebuilt
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION dashboards_rollup_signature() RETURNS text AS $$ SELECT 'old' $$ LANGUAGE sql"
+        )
+        cursor.execute("UPDATE dashboards_leadrollup SET leads = leads + 1")
+    assert rollups.sync(connection, zone)
     assert_rollups_exact()
 
 
