@@ -151,7 +151,9 @@ def run(count: int) -> None:
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(
+            int(os.environ.get("BENCH_PROFILE_LINES", "25"))
+        )
     assert response.status_code == 302, response.status_code
     converted = Customer.objects.filter(lead_id__in=ids, account_manager=manager).count()
     assert converted == count, f"{converted} of {count} converted"
@@ -161,7 +163,7 @@ def run(count: int) -> None:
     if os.environ.get("BENCH_QUERY_BREAKDOWN"):
         breakdown: dict[str, list[float]] = {}
         for query in confirm_queries.captured_queries:
-            key = " ".join(query["sql"].split()[:3])[:60]
+            key = " ".join(query["sql"].split()[:6])[:72]
             breakdown.setdefault(key, []).append(float(query["time"]))
         for key, times in sorted(breakdown.items(), key=lambda item: -sum(item[1])):
             print(f"  {sum(times):7.2f} s  {len(times):5d} x  {key}")

@@ -6,12 +6,14 @@ import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from crm_models.models import (
@@ -25,6 +27,7 @@ from crm_models.models import (
     LeadStatus,
     Service,
 )
+from crm_models.services import conversion
 from crm_models.services.conversion import (
     CONVERT_NOT_ALLOWED_MESSAGE,
     ContractData,
@@ -36,6 +39,10 @@ from tests.crm_models import sample_documents as docs
 from tests.factories import CustomerFactory, LeadFactory, ServiceFactory, UserFactory
 
 TODAY = date(2026, 3, 2)
+# SAVEPOINT (BEGIN outside a test), SELECT ... FOR UPDATE, then customer,
+# contract, interaction and lead each written with its history row (one
+# statement each on PostgreSQL, two elsewhere), RELEASE SAVEPOINT (COMMIT).
+QUERIES_PER_LEAD = 7 if connection.vendor == "postgresql" else 11
 
 
 def stored_documents() -> set[Path]:
@@ -124,6 +131,44 @@ def test_converts_lead_into_customer_with_contract(manager: User, lead: Lead, se
         (Lead, lead.pk),
     ]:
         assert history_user(model, pk) == manager
+
+
+@pytest.mark.django_db
+def test_history_rows_hold_each_written_row_as_saved(manager: User, lead: Lead, service: Service) -> None:
+    # The rows and their history rows are written by hand-built SQL on
+    # PostgreSQL: each history row must be what simple-history would write.
+    outcome = lead_convert(lead_id=lead.pk, acting_user=manager, contract=contract_data(service))
+    assert outcome.customer is not None
+    assert outcome.contract is not None
+    lead.refresh_from_db()
+    interaction = Interaction.objects.get(lead=lead)
+    for model, pk, kind in [
+        (Customer, outcome.customer.pk, "+"),
+        (Contract, outcome.contract.pk, "+"),
+        (Interaction, interaction.pk, "+"),
+        (Lead, lead.pk, "~"),
+    ]:
+        history = model.history  # type: ignore[attr-defined]
+        tracked = [field.attname for field in history.model.tracked_fields]
+        row = history.filter(id=pk).latest("history_date")
+        assert (row.history_type, row.history_user, row.history_change_reason) == (kind, manager, "")
+        assert row.history_date == lead.converted_at
+        assert {name: getattr(row, name) for name in tracked} == model.objects.values(*tracked).get(pk=pk)
+    assert Lead.history.filter(id=lead.pk).count() == 2  # type: ignore[attr-defined]
+
+
+def test_nothing_else_listens_to_the_saves_a_conversion_bypasses() -> None:
+    # On PostgreSQL the conversion writes its rows without Model.save, so no
+    # save signal is sent: the only receiver, simple-history's, must stay the
+    # only one (its history row is written by the conversion itself).
+    for model in (Customer, Contract, Interaction, Lead):
+        receivers = [
+            f"{receiver.__module__}.{receiver.__qualname__}"
+            for signal in (pre_save, post_save)
+            for receiver_list in signal._live_receivers(model)
+            for receiver in receiver_list
+        ]
+        assert receivers == ["simple_history.models.HistoricalRecords.post_save"], model
 
 
 @pytest.mark.django_db
@@ -227,13 +272,18 @@ def test_invalid_contract_writes_nothing(
 def test_failure_after_the_customer_is_created_leaves_nothing_behind(
     manager: User, lead: Lead, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_save(self: Interaction, *args: object, **kwargs: object) -> None:
-        assert Customer.objects.filter(lead=lead).exists()  # the failure really comes mid-way
-        assert len(stored_documents()) == files_before + 1
-        raise RuntimeError("disk full")
+    original_insert = conversion._insert_as
+
+    def insert_failing_for_interactions(instance: object, *args: Any, **kwargs: Any) -> None:
+        if isinstance(instance, Interaction):
+            assert Customer.objects.filter(lead=lead).exists()  # the failure really comes mid-way
+            assert Customer.history.exists()  # type: ignore[attr-defined]
+            assert len(stored_documents()) == files_before + 1
+            raise RuntimeError("disk full")
+        original_insert(instance, *args, **kwargs)
 
     files_before = len(stored_documents())
-    monkeypatch.setattr(Interaction, "save", broken_save)
+    monkeypatch.setattr(conversion, "_insert_as", insert_failing_for_interactions)
     with pytest.raises(RuntimeError, match="disk full"):
         lead_convert(
             lead_id=lead.pk,
@@ -247,6 +297,28 @@ def test_failure_after_the_customer_is_created_leaves_nothing_behind(
 
 
 @pytest.mark.django_db
+def test_failure_in_the_last_write_leaves_nothing_behind(
+    manager: User, lead: Lead, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def update_failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("lead table locked")
+
+    files_before = len(stored_documents())
+    monkeypatch.setattr(conversion, "_update_as", update_failing)
+    with pytest.raises(RuntimeError, match="lead table locked"):
+        lead_convert(
+            lead_id=lead.pk,
+            acting_user=manager,
+            contract=contract_data(service, document=docs.upload("signed.pdf", docs.PDF)),
+        )
+    assert_nothing_written(lead)
+    assert len(stored_documents()) == files_before
+    for model in (Customer, Contract, Interaction):
+        assert not model.history.exists()  # type: ignore[attr-defined]
+    assert not Lead.history.filter(id=lead.pk, history_type="~").exists()  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
 def test_batch_reports_each_lead_and_isolates_a_failure(
     manager: User, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,14 +326,14 @@ def test_batch_reports_each_lead_and_isolates_a_failure(
     bad = LeadFactory(first_name="Oleg", last_name="Sidorov")
     lost = LeadFactory(status=LeadStatus.LOST)
     converted = CustomerFactory().lead
-    original_save = Contract.save
+    original_insert = conversion._insert_as
 
-    def save_failing_for_bad(self: Contract, *args: object, **kwargs: object) -> None:
-        if self.customer.lead_id == bad.pk:
+    def insert_failing_for_bad(instance: object, *args: Any, **kwargs: Any) -> None:
+        if isinstance(instance, Contract) and instance.customer.lead_id == bad.pk:
             raise RuntimeError("storage offline")
-        original_save(self, *args, **kwargs)
+        original_insert(instance, *args, **kwargs)
 
-    monkeypatch.setattr(Contract, "save", save_failing_for_bad)
+    monkeypatch.setattr(conversion, "_insert_as", insert_failing_for_bad)
     report = leads_convert(
         acting_user=manager,
         contracts={lead.pk: contract_data(service) for lead in (good, bad, lost, converted)},
@@ -283,9 +355,7 @@ def test_queries_per_lead_are_constant(
     leads = LeadFactory.create_batch(6)
     # Warm the per-user caches (roles, permissions) as a request would.
     leads_convert(acting_user=manager, contracts={leads[0].pk: contract_data(service)})
-    # SAVEPOINT, SELECT ... FOR UPDATE, then customer, contract, interaction and
-    # lead each written with its history row, RELEASE SAVEPOINT.
-    per_lead = 11
+    per_lead = QUERIES_PER_LEAD
     with django_assert_num_queries(per_lead):  # type: ignore[operator]
         leads_convert(acting_user=manager, contracts={leads[1].pk: contract_data(service)})
     with django_assert_num_queries(4 * per_lead):  # type: ignore[operator]

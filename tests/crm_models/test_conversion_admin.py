@@ -20,7 +20,9 @@ from django.utils import timezone
 from crm_models.admin.conversion import OUT_OF_SCOPE_MESSAGE
 from crm_models.admin.conversion_forms import SELECTION_CHANGED_MESSAGE
 from crm_models.models import Contract, Customer, Interaction, Lead, LeadStatus, Service
+from crm_models.services import conversion
 from tests.crm_models import sample_documents as docs
+from tests.crm_models.test_conversion import QUERIES_PER_LEAD
 from tests.factories import CampaignFactory, CustomerFactory, LeadFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -434,14 +436,14 @@ def test_failure_mid_way_leaves_nothing_and_says_so(
     client = client_for(manager)
     page = start_action(client, [ivan, maria])
     files_before = stored_documents()
-    original_save = Interaction.save
+    original_insert = conversion._insert_as
 
-    def failing_for_ivan(self: Interaction, *args: Any, **kwargs: Any) -> None:
-        if self.lead_id == ivan.pk:
+    def failing_for_ivan(instance: object, *args: Any, **kwargs: Any) -> None:
+        if isinstance(instance, Interaction) and instance.lead_id == ivan.pk:
             raise RuntimeError("interaction table locked")
-        original_save(self, *args, **kwargs)
+        original_insert(instance, *args, **kwargs)
 
-    monkeypatch.setattr(Interaction, "save", failing_for_ivan)
+    monkeypatch.setattr(conversion, "_insert_as", failing_for_ivan)
     data = form_data(page, **{"contracts-0-document": docs.upload("signed.pdf", docs.PDF, "application/pdf")})
     response = client.post(changelist_url(), data, follow=True)
 
@@ -469,7 +471,7 @@ def test_confirm_costs_a_constant_number_of_queries_per_lead(client_for: ClientF
         return len(queries)
 
     one, four = confirm_queries(first), confirm_queries(more)
-    assert four - one == 3 * 11
+    assert four - one == 3 * QUERIES_PER_LEAD
     assert Customer.objects.count() == 5
 
 
