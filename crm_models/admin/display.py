@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -48,7 +49,8 @@ def relative_time(value: datetime | None) -> str:
     """'3 days ago', with the exact date and time in the tooltip."""
     if value is None:
         return "—"
-    return format_html('<span title="{}">{}</span>', localize(value), naturaltime(value))
+    # The database hands datetimes back in UTC; the tooltip reads in local time.
+    return format_html('<span title="{}">{}</span>', localize(timezone.localtime(value)), naturaltime(value))
 
 
 def nowrap(text: str) -> str:
