@@ -171,3 +171,32 @@ def test_shortcut_only_for_region_ru(settings):
     for _ in range(2_000):
         text = typed(rng)
         assert actual(text) == reference(text, "KZ"), text
+
+
+def test_ru_mobile_validity_is_phonenumbers_validity():
+    """Every 9XYZ block, with tails at the edges of the ranges and at random."""
+    from crm_models.normalization import _ru_mobile_validator
+
+    valid = _ru_mobile_validator()
+    assert valid is not None
+    rng = random.Random(99)
+    verdicts = set()
+    for block in range(1000):
+        for tail in ("000000", "050000", "999999", f"{rng.randint(0, 999_999):06d}"):
+            national = f"9{block:03d}{tail}"
+            expected = phonenumbers.is_valid_number(phonenumbers.PhoneNumber(7, int(national)))
+            assert valid(national) is expected, national
+            verdicts.add(expected)
+    assert verdicts == {True, False}
+
+
+def test_shortcut_without_the_validator_asks_phonenumbers(settings, monkeypatch):
+    """Were RU's metadata to stop assigning 9... numbers by leading digit, the
+    shortcut's number is validated by phonenumbers itself."""
+    from crm_models import normalization
+
+    settings.PHONE_DEFAULT_REGION = "RU"
+    monkeypatch.setattr(normalization, "_ru_mobile_validator", lambda: None)
+    assert normalize_phone("8 (916) 555-12-34") == "+79165551234"
+    with pytest.raises(ValidationError):
+        normalize_phone("8 930 000 00 00")
