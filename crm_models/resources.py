@@ -21,10 +21,12 @@ and only in its tablib formats, which these formats replace.
 import csv
 import datetime
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import tablib
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +49,45 @@ def column(attribute: str, header: str) -> fields.Field:
     return fields.Field(attribute=attribute, column_name=header, readonly=True)
 
 
+def _plain_postgresql(values: QuerySet, compiler: Any) -> bool:
+    """Whether the rows can be read straight off the cursor: PostgreSQL, and
+    no column that Django would convert or reorder (`compiler` has run as_sql)."""
+    return (
+        connections[values.db].vendor == "postgresql"
+        and not values.query.extra_select
+        and not values.query.annotation_select
+        and not compiler.get_converters([column for column, *_rest in compiler.select[: compiler.col_count]])
+    )
+
+
+def _value_chunks(values: QuerySet) -> Iterator[list[tuple]]:
+    """The rows of a `values_list` queryset, in chunks of EXPORT_CHUNK.
+
+    On PostgreSQL the query runs on a cursor whose timestamptz
+    columns are read by psycopg's C loader instead of Django's Python one
+    (which adds nothing here but the UTC tzinfo: the resource converts every
+    datetime to the local zone anyway); that loader was a third of a 100,000-lead
+    export. Querysets that need Django's value converters take the usual path.
+    """
+    connection = connections[values.db]
+    compiler = values.query.get_compiler(using=values.db)
+    sql, params = compiler.as_sql()
+    if not _plain_postgresql(values, compiler):
+        rows = values.iterator(chunk_size=EXPORT_CHUNK)
+        while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
+            yield chunk
+        return
+    from psycopg.types.datetime import TimestamptzLoader
+
+    # A client-side cursor: libpq holds the compact result, Python objects are
+    # made one chunk at a time; a server-side cursor's FETCHes took twice as long.
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(EXPORT_CHUNK):
+            yield chunk
+
+
 class ExplicitExportResource(resources.ModelResource):
     """Columns are the declared fields, in `Meta.export_order`."""
 
@@ -63,18 +104,35 @@ class ExplicitExportResource(resources.ModelResource):
         row_class = tablib.core.Row
         prefixes = frozenset(FORMULA_PREFIXES)
         local = timezone.get_current_timezone()
-        for row in queryset.values_list(*paths).iterator(chunk_size=EXPORT_CHUNK):
-            cells = []
-            for value in row:
-                kind = value.__class__
-                if kind is str:
+        for chunk in _value_chunks(queryset.values_list(*paths)):
+            # A column holds one type (or None): text cells are neutralised and
+            # datetimes shown in local time; the other columns are left alone.
+            texts, times = _typed_columns(chunk)
+            for row in chunk:
+                cells = list(row)
+                for index in texts:
+                    value = cells[index]
                     if value and value[0] in prefixes:
-                        value = "'" + value
-                elif kind is datetime.datetime:
-                    value = value.astimezone(local).replace(tzinfo=None, microsecond=0)
-                cells.append(value)
-            data.append(row_class(cells))
+                        cells[index] = "'" + value
+                for index in times:
+                    value = cells[index]
+                    if value is not None:
+                        cells[index] = value.astimezone(local).replace(tzinfo=None, microsecond=0)
+                data.append(row_class(cells))
         return dataset
+
+
+def _typed_columns(chunk: list[tuple]) -> tuple[list[int], list[int]]:
+    """Positions of the text and of the datetime columns, by their first value that is not None."""
+    texts: list[int] = []
+    times: list[int] = []
+    for index in range(len(chunk[0])):
+        kind = next((row[index].__class__ for row in chunk if row[index] is not None), None)
+        if kind is str:
+            texts.append(index)
+        elif kind is datetime.datetime:
+            times.append(index)
+    return texts, times
 
 
 class LeadResource(ExplicitExportResource):
@@ -201,7 +259,8 @@ class ContractResource(ExplicitExportResource):
 
 def _rows(dataset: tablib.Dataset) -> Iterator[Iterable[Any]]:
     yield dataset.headers or []
-    yield from dataset._data
+    # The rows' own lists: iterating a tablib Row goes through a generator per row.
+    yield from (row._row for row in dataset._data)
 
 
 class SafeCSV(base_formats.CSV):

@@ -2,14 +2,16 @@
 formula neutralisation in CSV and XLSX."""
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.urls import reverse
 
-from crm_models.models import LeadStatus
+from crm_models.models import Campaign, Contract, Customer, Lead, LeadStatus
 from crm_models.resources import (
     CampaignResource,
     ContractResource,
@@ -186,3 +188,40 @@ def test_service_export_round_trips_through_import(marketer, client_for) -> None
 
     service = Service.objects.get()
     assert (service.name, service.price) == ("=Formula service", Decimal("10.00"))
+
+
+@pytest.mark.parametrize(
+    ("resource", "queryset"),
+    [
+        (LeadResource, lambda: Lead.objects.order_by("pk")),
+        (CustomerResource, lambda: Customer.objects.order_by("pk")),
+        (ContractResource, lambda: Contract.objects.order_by("pk")),
+        (CampaignResource, lambda: Campaign.objects.order_by("pk")),
+    ],
+)
+def test_cursor_path_exports_what_the_queryset_path_exports(monkeypatch, resource, queryset) -> None:
+    """On PostgreSQL rows are read straight off a server-side cursor with
+    psycopg's own timestamp loader; the result equals Django's queryset path."""
+    from crm_models import resources
+
+    lead = LeadFactory(first_name="=cmd", last_name="", company="@x", notes="\tnote")
+    lead.converted_at = datetime.datetime(2026, 3, 1, 21, 30, 15, 999999, tzinfo=datetime.UTC)
+    lead.save()
+    ContractFactory(customer=CustomerFactory(lead=lead), name="-1")
+    LeadFactory(email="", phone="+79160000001")
+    values = queryset().values_list("pk")
+    compiler = values.query.get_compiler(using=values.db)
+    compiler.as_sql()
+    assert resources._plain_postgresql(values, compiler) is (connection.vendor == "postgresql")
+
+    fast = resource().export(queryset=queryset())
+    monkeypatch.setattr(resources, "_plain_postgresql", lambda *args: False)
+    slow = resource().export(queryset=queryset())
+
+    assert fast.headers == slow.headers
+    assert [list(row) for row in fast] == [list(row) for row in slow]
+    assert len(slow) >= 1
+    if resource is LeadResource:
+        first = next(iter(fast))
+        assert first[1] == "'=cmd"
+        assert first[10] == datetime.datetime(2026, 3, 2, 0, 30, 15)  # Europe/Moscow, seconds
