@@ -3,13 +3,14 @@ leads, and as a button on one lead's page. Both open the same intermediate
 page; on confirm they call `leads_convert` and report one message per outcome.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -49,6 +50,8 @@ MAX_LEADS_AT_ONCE = 1000
 MESSAGE_NAME_LIMIT = 10
 
 CONFIRM_FIELD = "convert"
+# The fields of a row that the page shows as values (the document is never refilled).
+ROW_FIELDS = ("lead_id", "service", "name", "amount")
 
 
 MORE_NAMES = ngettext_lazy(" and %(count)d more", " and %(count)d more", "count")
@@ -245,12 +248,25 @@ class LeadConversionMixin:
         leads_by_id: dict[int | None, Lead] = {lead.pk: lead for lead in leads}
         # Rows are drawn with plain inputs, and each service's <option> list is
         # built once: rendering widget templates for every row made a 500-lead
-        # page take seconds.
+        # page take seconds. A first visit shows the initial values, so it
+        # builds no form per row either; a redisplay shows each bound form's
+        # values and errors. Every error key is present (None when fine) so
+        # the template never looks up a missing one (a slow path in templates).
+        row_values: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]
+        if formset.is_bound:
+            row_values = [
+                (form.prefix, {name: form[name].value() for name in ROW_FIELDS}, form.errors)
+                for form in formset.forms
+            ]
+        else:
+            row_values = [
+                (formset.add_prefix(index), row, {}) for index, row in enumerate(formset.initial or [])
+            ]
         choices = [(pk, service.name) for pk, service in services.items()]
         options: dict[int | None, str] = {}
         rows = []
-        for form in formset.forms:
-            service = _int_or_none(form["service"].value())
+        for prefix, values, errors in row_values:
+            service = _int_or_none(values["service"])
             if service not in options:
                 options[service] = format_html_join(
                     "",
@@ -259,12 +275,15 @@ class LeadConversionMixin:
                 )
             rows.append(
                 {
-                    "form": form,
-                    "lead": leads_by_id.get(_int_or_none(form["lead_id"].value())),
-                    "lead_id": form["lead_id"].value(),
+                    "prefix": prefix,
+                    "lead": leads_by_id.get(_int_or_none(values["lead_id"])),
+                    "lead_id": values["lead_id"],
                     "options": options[service],
-                    "name": form["name"].value() or "",
-                    "amount": form["amount"].value(),
+                    "name": values["name"] or "",
+                    "amount": values["amount"],
+                    "errors": {name: errors.get(name) for name in (*ROW_FIELDS, "document")},
+                    "row_errors": errors.get(NON_FIELD_ERRORS),
+                    "has_errors": bool(errors),
                 }
             )
         opts = self.opts  # type: ignore[attr-defined]
@@ -284,7 +303,7 @@ class LeadConversionMixin:
             "is_detail": done_url is not None,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "confirm_field": CONFIRM_FIELD,
-            "media": self.media + terms_form.media + formset.media,  # type: ignore[attr-defined]
+            "media": self.media + terms_form.media + formset.empty_form.media,  # type: ignore[attr-defined]
         }
         request.current_app = self.admin_site.name  # type: ignore[attr-defined]
         return TemplateResponse(request, self.conversion_template, context)
