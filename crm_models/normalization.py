@@ -85,18 +85,23 @@ def _ru_mobile_validator() -> Callable[[str], bool] | None:
     names = list(NUMBER_TYPE_DESCS)
     if metadata.same_mobile_and_fixed_line_pattern:
         names.remove("mobile")  # phonenumbers then tries it only as the fixed-line pattern
-    general = (frozenset(general_desc.possible_length), re.compile(general_desc.national_number_pattern))
+    general_lengths = frozenset(general_desc.possible_length)
+    general = re.compile(general_desc.national_number_pattern).fullmatch
+    # Any type will do, so the order is free: mobile first, the usual answer.
     types = [
-        (frozenset(desc.possible_length), re.compile(desc.national_number_pattern))
-        for desc in (getattr(metadata, name) for name in names)
+        (frozenset(desc.possible_length), re.compile(desc.national_number_pattern).fullmatch)
+        for desc in (getattr(metadata, name) for name in reversed(names))
         if desc is not None and desc.national_number_pattern
     ]
 
-    def matches(national: str, lengths: frozenset, pattern: re.Pattern) -> bool:
-        return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
-
     def valid(national: str) -> bool:
-        return matches(national, *general) and any(matches(national, *desc) for desc in types)
+        length = len(national)
+        if (general_lengths and length not in general_lengths) or general(national) is None:
+            return False
+        for lengths, pattern in types:
+            if (not lengths or length in lengths) and pattern(national) is not None:
+                return True
+        return False
 
     return valid
 

@@ -123,6 +123,12 @@ def _email_domain_valid(domain: str) -> bool:
     return domain in validate_email.domain_allowlist or bool(validate_email.validate_domain_part(domain))
 
 
+@cache
+def _email_user_match() -> Callable:
+    # The validator's patterns are lazy objects: resolve the one used per row once.
+    return validate_email.user_regex.match
+
+
 def _email_valid(email: str) -> bool:
     """Exactly Django's `validate_email(email)` not raising, with the domain's
     verdict cached: a file's thousands of addresses share a few domains, and the
@@ -130,7 +136,7 @@ def _email_valid(email: str) -> bool:
     if not email or "@" not in email or len(email) > 320:
         return False
     user_part, domain_part = email.rsplit("@", 1)
-    return bool(validate_email.user_regex.match(user_part)) and _email_domain_valid(domain_part)
+    return bool(_email_user_match()(user_part)) and _email_domain_valid(domain_part)
 
 
 def clean_email(value: str) -> str:
