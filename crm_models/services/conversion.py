@@ -189,7 +189,7 @@ def _lead_convert_locked(
 
     now = timezone.now()
     customer = Customer(lead=lead, account_manager=acting_user, created_at=now)
-    _insert_as(customer, acting_user, when=now)
+    _save_as(acting_user, when=now, rows=[(customer, None)])
 
     new_contract = Contract(
         name=contract.name.strip(),
@@ -205,7 +205,7 @@ def _lead_convert_locked(
         # the transaction does not commit.
         new_contract.document.save(PurePath(contract.document.name or "").name, contract.document, save=False)
         stored_documents.append(new_contract.document.name)
-    _insert_as(new_contract, acting_user, when=now)
+    _save_as(acting_user, when=now, rows=[(new_contract, None)])
 
     interaction = Interaction(
         lead=lead,
@@ -215,95 +215,112 @@ def _lead_convert_locked(
         summary=str(CONVERSION_SUMMARY)
         % {"contract": new_contract.name, "service": contract.service.name, "amount": contract.amount},
     )
-    _insert_as(interaction, acting_user, when=now)
-
     lead.status = LeadStatus.CONVERTED
     lead.converted_at = now
-    _update_as(lead, ["status", "converted_at", "updated_at"], acting_user, when=now)
+    _save_as(
+        acting_user, when=now, rows=[(interaction, None), (lead, ["status", "converted_at", "updated_at"])]
+    )
     return ConversionOutcome(lead_id, ConversionResult.CONVERTED, lead.full_name, customer, new_contract)
 
 
 # Each row of a conversion is written together with its simple-history row
-# ("+" or "~", the acting user, the conversion's time). On PostgreSQL both go
-# in one statement (the row's INSERT or UPDATE in a WITH clause whose RETURNING
-# feeds the history INSERT): half the round trips and none of Model.save's and
-# bulk_create's machinery, which together were most of a conversion's time.
+# ("+" or "~", the acting user, the conversion's time). On PostgreSQL the rows
+# given to one `_save_as` call and their history rows go in one statement:
+#   WITH row_0 AS (INSERT or UPDATE ... RETURNING <tracked columns>),
+#        history_0 AS (INSERT INTO <history table> SELECT ... FROM row_0 RETURNING id),
+#        row_1 AS ...
+#   SELECT (SELECT id FROM history_0), ...
+# a third of the round trips and none of Model.save's and bulk_create's
+# machinery, which together were most of a conversion's time. Two of the
+# lead, customer and contract tables never share a statement: the dashboard
+# rollup triggers (dashboards/rollups.py) count a statement's rows against the
+# other two tables as they stand after it.
 # Model signals are therefore not sent; the only receiver of these models'
-# save signals is simple-history's, whose row this writes (a test pins that).
+# save signals is simple-history's, whose rows this writes (a test pins that).
 # Other databases take the ORM path, two statements per row.
 
+# (instance, None) inserts a new row; (instance, field names) updates those fields.
+RowWrite = tuple[Any, list[str] | None]
 
-def _insert_as(instance: Any, user: UserLike, *, when: datetime) -> None:
-    """INSERT the new `instance` (setting its pk) and its "+" history row naming `user`."""
-    model = type(instance)
-    connection = connections[router.db_for_write(model, instance=instance)]
+
+def _save_as(user: UserLike, *, when: datetime, rows: list[RowWrite]) -> None:
+    """Write `rows` (setting the pk of each new one) and a history row for
+    each naming `user`, in one statement on PostgreSQL."""
+    connection = connections[router.db_for_write(type(rows[0][0]))]
     if connection.vendor != "postgresql":
-        _save_as(instance, user, when=when)
+        for instance, update_fields in rows:
+            _orm_save_as(instance, user, when=when, update_fields=update_fields)
         return
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    row_sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from _meta only)
-        quote(meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    instance.pk = _write_with_history(connection, model, row_sql, values, user=user, when=when, kind="+")
-    instance._state.adding = False
-    instance._state.db = connection.alias
-
-
-def _update_as(instance: Any, field_names: list[str], user: UserLike, *, when: datetime) -> None:
-    """UPDATE `field_names` of the saved `instance` and write its "~" history row naming `user`."""
-    model = type(instance)
-    connection = connections[router.db_for_write(model, instance=instance)]
-    if connection.vendor != "postgresql":
-        _save_as(instance, user, when=when, update=True, update_fields=field_names)
-        return
-    meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
-    values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]  # type: ignore[union-attr]
-    quote = connection.ops.quote_name
-    row_sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (names from _meta only)
-        quote(meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in fields),  # type: ignore[union-attr]
-        quote(meta.pk.column),  # type: ignore[union-attr]
-    )
-    _write_with_history(connection, model, row_sql, [*values, instance.pk], user=user, when=when, kind="~")
-
-
-def _write_with_history(
-    connection: Any, model: Any, row_sql: str, params: list[Any], *, user: UserLike, when: datetime, kind: str
-) -> Any:
-    """Run `row_sql` (one row's INSERT or UPDATE) and insert that row's history
-    row in the same statement; return the row's pk."""
-    source_columns, history_table, history_columns = _history_columns(model)
-    sql = (
-        f"WITH changed AS ({row_sql} RETURNING {source_columns}) "  # noqa: S608 (names from _meta only)
-        f"INSERT INTO {history_table} ({history_columns}) "
-        f"SELECT {source_columns}, %s, %s, %s, %s FROM changed RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
-    )
+    clauses: list[str] = []
+    pks: list[str] = []
+    params: list[Any] = []
+    for index, (instance, update_fields) in enumerate(rows):
+        row_sql, row_params = _row_sql(connection, instance, update_fields)
+        history = _history_table(instance.__class__)
+        clauses.append(f"row_{index} AS ({row_sql} RETURNING {history.tracked})")
+        clauses.append(
+            f"history_{index} AS (INSERT INTO {history.table} ({history.columns}) "  # noqa: S608 (names from _meta only)
+            f"SELECT {history.tracked}, %s, %s, %s, %s FROM row_{index} RETURNING {history.pk})"
+        )
+        pks.append(f"(SELECT {history.pk} FROM history_{index})")  # noqa: S608
+        params += [*row_params, when, "", "+" if update_fields is None else "~", user.pk]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, when, "", kind, user.pk])
+        cursor.execute(f"WITH {', '.join(clauses)} SELECT {', '.join(pks)}", params)
         written = cursor.fetchone()
-    if written is None:
-        raise DatabaseError(f"{model._meta.label} {params[-1]} was not updated: no such row.")
-    return written[0]
+    for (instance, update_fields), pk in zip(rows, written, strict=True):
+        if pk is None:
+            raise DatabaseError(f"{instance._meta.label} {instance.pk} was not updated: no such row.")
+        if update_fields is None:
+            instance.pk = pk
+            instance._state.adding = False
+            instance._state.db = connection.alias
+
+
+def _row_sql(connection: Any, instance: Any, update_fields: list[str] | None) -> tuple[str, list[Any]]:
+    """The INSERT of the new `instance`, or the UPDATE of its `update_fields`,
+    without RETURNING; values prepared as Model.save prepares them."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    adding = update_fields is None
+    if update_fields is None:
+        fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    else:
+        fields = [meta.get_field(name) for name in update_fields]
+    values = [field.get_db_prep_save(field.pre_save(instance, adding), connection) for field in fields]
+    if adding:
+        columns = ", ".join(quote(field.column) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})", values  # noqa: S608
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", [  # noqa: S608
+        *values,
+        instance.pk,
+    ]
+
+
+@dataclass(frozen=True)
+class _HistoryTable:
+    """Quoted names: the history table, the model's tracked columns (the same
+    names in both tables), the history columns to fill (the tracked ones, then
+    date, change reason, type and user) and the column holding the row's pk."""
+
+    table: str
+    tracked: str
+    columns: str
+    pk: str
 
 
 @functools.cache
-def _history_columns(model: Any) -> tuple[str, str, str]:
-    """(the model's tracked columns, its history table, the history columns to
-    fill: the tracked ones, then date, change reason, type and user), quoted."""
+def _history_table(model: Any) -> _HistoryTable:
     history = _history_manager(model).model
     quote = connections[router.db_for_write(model)].ops.quote_name
     tracked = [field.column for field in history.tracked_fields]
     extra = [history._meta.get_field(name).column for name in HISTORY_FIELDS]
-    return (
-        ", ".join(quote(column) for column in tracked),
-        quote(history._meta.db_table),
-        ", ".join(quote(column) for column in [*tracked, *extra]),
+    return _HistoryTable(
+        table=quote(history._meta.db_table),
+        tracked=", ".join(quote(column) for column in tracked),
+        columns=", ".join(quote(column) for column in [*tracked, *extra]),
+        pk=quote(model._meta.pk.column),
     )
 
 
@@ -312,7 +329,7 @@ def _history_manager(model: Any) -> Any:
     return model.history  # type: ignore[attr-defined]
 
 
-def _save_as(instance: Any, user: UserLike, *, when: datetime, update: bool = False, **kwargs: Any) -> None:
+def _orm_save_as(instance: Any, user: UserLike, *, when: datetime, update_fields: list[str] | None) -> None:
     """Save `instance` and write its history row naming `user`, in the same
     transaction (two statements). simple-history's own post-save path builds
     a new manager class on every `Model.history` access (about a millisecond
@@ -321,11 +338,11 @@ def _save_as(instance: Any, user: UserLike, *, when: datetime, update: bool = Fa
     date)."""
     setattr(instance, SKIP_HISTORY_ATTR, True)
     try:
-        instance.save(**kwargs)
+        instance.save(update_fields=update_fields)
     finally:
         delattr(instance, SKIP_HISTORY_ATTR)
     _history_manager(instance.__class__).bulk_history_create(
-        [instance], update=update, default_user=user, default_date=when
+        [instance], update=update_fields is not None, default_user=user, default_date=when
     )
 
 

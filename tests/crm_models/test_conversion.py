@@ -3,10 +3,9 @@ directly as from the shell: no request, so the history users come from the
 service itself."""
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -39,10 +38,11 @@ from tests.crm_models import sample_documents as docs
 from tests.factories import CustomerFactory, LeadFactory, ServiceFactory, UserFactory
 
 TODAY = date(2026, 3, 2)
-# SAVEPOINT (BEGIN outside a test), SELECT ... FOR UPDATE, then customer,
-# contract, interaction and lead each written with its history row (one
-# statement each on PostgreSQL, two elsewhere), RELEASE SAVEPOINT (COMMIT).
-QUERIES_PER_LEAD = 7 if connection.vendor == "postgresql" else 11
+# SAVEPOINT (BEGIN outside a test), SELECT ... FOR UPDATE, then the customer,
+# the contract, and the interaction with the lead's update, each with its
+# history rows (one statement each on PostgreSQL; elsewhere two per row),
+# RELEASE SAVEPOINT (COMMIT).
+QUERIES_PER_LEAD = 6 if connection.vendor == "postgresql" else 11
 
 
 def stored_documents() -> set[Path]:
@@ -272,18 +272,18 @@ def test_invalid_contract_writes_nothing(
 def test_failure_after_the_customer_is_created_leaves_nothing_behind(
     manager: User, lead: Lead, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original_insert = conversion._insert_as
+    original_save = conversion._save_as
 
-    def insert_failing_for_interactions(instance: object, *args: Any, **kwargs: Any) -> None:
-        if isinstance(instance, Interaction):
+    def save_failing_for_interactions(user: User, *, when: datetime, rows: list[conversion.RowWrite]) -> None:
+        if any(isinstance(instance, Interaction) for instance, _ in rows):
             assert Customer.objects.filter(lead=lead).exists()  # the failure really comes mid-way
             assert Customer.history.exists()  # type: ignore[attr-defined]
             assert len(stored_documents()) == files_before + 1
             raise RuntimeError("disk full")
-        original_insert(instance, *args, **kwargs)
+        original_save(user, when=when, rows=rows)
 
     files_before = len(stored_documents())
-    monkeypatch.setattr(conversion, "_insert_as", insert_failing_for_interactions)
+    monkeypatch.setattr(conversion, "_save_as", save_failing_for_interactions)
     with pytest.raises(RuntimeError, match="disk full"):
         lead_convert(
             lead_id=lead.pk,
@@ -300,11 +300,17 @@ def test_failure_after_the_customer_is_created_leaves_nothing_behind(
 def test_failure_in_the_last_write_leaves_nothing_behind(
     manager: User, lead: Lead, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def update_failing(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("lead table locked")
+    original_save = conversion._save_as
+
+    def save_failing_for_the_lead(user: User, *, when: datetime, rows: list[conversion.RowWrite]) -> None:
+        if any(isinstance(instance, Lead) for instance, _ in rows):
+            assert Interaction.objects.filter(lead=lead).count() == 0
+            assert Contract.objects.filter(customer__lead=lead).exists()
+            raise RuntimeError("lead table locked")
+        original_save(user, when=when, rows=rows)
 
     files_before = len(stored_documents())
-    monkeypatch.setattr(conversion, "_update_as", update_failing)
+    monkeypatch.setattr(conversion, "_save_as", save_failing_for_the_lead)
     with pytest.raises(RuntimeError, match="lead table locked"):
         lead_convert(
             lead_id=lead.pk,
@@ -326,14 +332,16 @@ def test_batch_reports_each_lead_and_isolates_a_failure(
     bad = LeadFactory(first_name="Oleg", last_name="Sidorov")
     lost = LeadFactory(status=LeadStatus.LOST)
     converted = CustomerFactory().lead
-    original_insert = conversion._insert_as
+    original_save = conversion._save_as
 
-    def insert_failing_for_bad(instance: object, *args: Any, **kwargs: Any) -> None:
-        if isinstance(instance, Contract) and instance.customer.lead_id == bad.pk:
+    def save_failing_for_bad(user: User, *, when: datetime, rows: list[conversion.RowWrite]) -> None:
+        if any(
+            isinstance(instance, Contract) and instance.customer.lead_id == bad.pk for instance, _ in rows
+        ):
             raise RuntimeError("storage offline")
-        original_insert(instance, *args, **kwargs)
+        original_save(user, when=when, rows=rows)
 
-    monkeypatch.setattr(conversion, "_insert_as", insert_failing_for_bad)
+    monkeypatch.setattr(conversion, "_save_as", save_failing_for_bad)
     report = leads_convert(
         acting_user=manager,
         contracts={lead.pk: contract_data(service) for lead in (good, bad, lost, converted)},

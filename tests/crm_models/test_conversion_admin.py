@@ -2,7 +2,7 @@
 changelist and from a lead's page, as each role, never as a superuser."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -436,14 +436,14 @@ def test_failure_mid_way_leaves_nothing_and_says_so(
     client = client_for(manager)
     page = start_action(client, [ivan, maria])
     files_before = stored_documents()
-    original_insert = conversion._insert_as
+    original_save = conversion._save_as
 
-    def failing_for_ivan(instance: object, *args: Any, **kwargs: Any) -> None:
-        if isinstance(instance, Interaction) and instance.lead_id == ivan.pk:
+    def failing_for_ivan(user: User, *, when: datetime, rows: list[conversion.RowWrite]) -> None:
+        if any(isinstance(instance, Interaction) and instance.lead_id == ivan.pk for instance, _ in rows):
             raise RuntimeError("interaction table locked")
-        original_insert(instance, *args, **kwargs)
+        original_save(user, when=when, rows=rows)
 
-    monkeypatch.setattr(conversion, "_insert_as", failing_for_ivan)
+    monkeypatch.setattr(conversion, "_save_as", failing_for_ivan)
     data = form_data(page, **{"contracts-0-document": docs.upload("signed.pdf", docs.PDF, "application/pdf")})
     response = client.post(changelist_url(), data, follow=True)
 
