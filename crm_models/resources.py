@@ -91,35 +91,60 @@ def _value_chunks(values: QuerySet) -> Iterator[list[tuple]]:
 class ExplicitExportResource(resources.ModelResource):
     """Columns are the declared fields, in `Meta.export_order`."""
 
-    def export(self, queryset: QuerySet | None = None, **kwargs: Any) -> tablib.Dataset:
+    def _export_chunks(
+        self, queryset: QuerySet | None, export_fields: Any
+    ) -> tuple[list[str], Iterator[Any]]:
+        """The header and the rows (in chunks) of an export, text neutralised and
+        datetimes in local time, from one values_list query."""
         if queryset is None:
             queryset = self.get_queryset()
-        selected = self.get_export_fields(kwargs.get("export_fields"))
-        dataset = tablib.Dataset(headers=[str(field.column_name) for field in selected])
+        selected = self.get_export_fields(export_fields)
+        headers = [str(field.column_name) for field in selected]
         paths = [field.attribute for field in selected]
+        return headers, _clean_chunks(_value_chunks(queryset.values_list(*paths)))
+
+    def export(self, queryset: QuerySet | None = None, **kwargs: Any) -> tablib.Dataset:
+        headers, chunks = self._export_chunks(queryset, kwargs.get("export_fields"))
+        dataset = tablib.Dataset(headers=headers)
         # Rows go straight into tablib's storage: Dataset.append validates every
         # row's width, which the single values_list query already guarantees.
-        # The per-cell work is inlined: it runs a million times per 100,000 rows.
         data = dataset._data
         row_class = tablib.core.Row
-        prefixes = frozenset(FORMULA_PREFIXES)
-        local = timezone.get_current_timezone()
-        for chunk in _value_chunks(queryset.values_list(*paths)):
-            # A column holds one type (or None): text cells are neutralised and
-            # datetimes shown in local time; the other columns are left alone.
-            texts, times = _typed_columns(chunk)
-            for row in chunk:
-                cells = list(row)
-                for index in texts:
-                    value = cells[index]
-                    if value and value[0] in prefixes:
-                        cells[index] = "'" + value
-                for index in times:
-                    value = cells[index]
-                    if value is not None:
-                        cells[index] = value.astimezone(local).replace(tzinfo=None, microsecond=0)
-                data.append(row_class(cells))
+        for chunk in chunks:
+            data.extend(map(row_class, chunk))
         return dataset
+
+    def export_csv(self, queryset: QuerySet | None = None, **kwargs: Any) -> str:
+        """`SafeCSV().export_data(self.export(...))` without the tablib rows in
+        between (a fifth of a 100,000-row CSV export)."""
+        headers, chunks = self._export_chunks(queryset, kwargs.get("export_fields"))
+        buffer, writer = _csv_writer()
+        writer.writerow(headers)
+        for chunk in chunks:
+            writer.writerows(chunk)
+        return buffer.getvalue()
+
+
+def _clean_chunks(chunks: Iterator[list[tuple]]) -> Iterator[Any]:
+    prefixes = frozenset(FORMULA_PREFIXES)
+    local = timezone.get_current_timezone()
+    for chunk in chunks:
+        # A column holds one type (or None): text cells are neutralised and
+        # datetimes shown in local time; the other columns are left alone.
+        # Column by column, as comprehensions: the cheapest per-cell loop; it
+        # runs a million times per 100,000 rows.
+        texts, times = _typed_columns(chunk)
+        columns: list[Any] = list(zip(*chunk, strict=True))
+        for index in texts:
+            columns[index] = [
+                "'" + value if value and value[0] in prefixes else value for value in columns[index]
+            ]
+        for index in times:
+            columns[index] = [
+                None if value is None else value.astimezone(local).replace(tzinfo=None, microsecond=0)
+                for value in columns[index]
+            ]
+        yield zip(*columns, strict=True)
 
 
 def _typed_columns(chunk: list[tuple]) -> tuple[list[int], list[int]]:
@@ -263,14 +288,18 @@ def _rows(dataset: tablib.Dataset) -> Iterator[Iterable[Any]]:
     yield from (row._row for row in dataset._data)
 
 
+def _csv_writer() -> tuple[io.StringIO, Any]:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    return buffer, csv.writer(buffer, lineterminator="\r\n")
+
+
 class SafeCSV(base_formats.CSV):
     """CSV in UTF-8 with BOM (so Excel opens Cyrillic correctly), text neutralised
     by the resource."""
 
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> str:
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer, writer = _csv_writer()
         writer.writerows(_rows(dataset))
         return buffer.getvalue()
 

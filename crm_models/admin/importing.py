@@ -106,6 +106,26 @@ class CrmExportMixin(ExportMixin):
     def has_export_permission(self, request: HttpRequest) -> bool:
         return super().has_export_permission(request) and self.has_view_permission(request)  # type: ignore[attr-defined]
 
+    def get_export_data(self, file_format: Any, request: HttpRequest, queryset: Any, **kwargs: Any) -> Any:
+        """CSV is written straight from the query's rows (`export_csv`): the
+        same file as the package's path through a tablib Dataset, made faster."""
+        if not isinstance(file_format, SafeCSV):
+            return super().get_export_data(file_format, request, queryset, **kwargs)
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        # As the package's get_data_for_export chooses the resource and columns.
+        export_form = kwargs.get("export_form")
+        resource_class = self.choose_export_resource_class(export_form, request)
+        resource = resource_class(
+            **self.get_export_resource_kwargs(request, force_native_type=False, **kwargs)
+        )
+        export_fields = self.get_export_resource_fields_from_form(export_form)
+        if not hasattr(resource, "export_csv"):
+            return super().get_export_data(file_format, request, queryset, **kwargs)
+        data = resource.export_csv(queryset=queryset, export_fields=export_fields)
+        encoding = kwargs.get("encoding")
+        return data.encode(encoding) if encoding else data
+
 
 class CrmImportMixin(ImportMixin):
     import_template_name = "admin/crm_models/import.html"
