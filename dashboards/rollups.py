@@ -17,6 +17,10 @@ its new rows with sign +1 and its old rows with sign -1 (for an UPDATE only the
 rows whose relevant columns changed: `new EXCEPT ALL old` and the reverse; the
 rest cancel out). Order does not matter: deleting a customer before or after
 its contracts subtracts their revenue exactly once, whichever comes first.
+The one assumption: no single SQL statement writes two of the three tables
+(a `WITH ... INSERT ... INSERT` into customers and contracts at once would be
+counted twice, each trigger seeing the other's rows). Nothing does; a history
+table alongside, as the conversion service writes, is fine.
 
 Cost for writers: the rows of one campaign and day (and the day's all-campaign
 row) are updated in place, so two transactions that add leads for the same day
@@ -178,16 +182,21 @@ def _trigger_function(table: str, operation: str) -> str:
     )
 
 
-def _trigger(table: str, operation: str) -> str:
+def _trigger(table: str, operation: str) -> list[str]:
     transition = {
         "INSERT": "NEW TABLE AS new_rows",
         "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         "DELETE": "OLD TABLE AS old_rows",
     }[operation]
-    return (
-        f"CREATE OR REPLACE TRIGGER {_function_name(table, operation)} AFTER {operation} ON {TABLES[table][0]} "
-        f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {_function_name(table, operation)}()"
-    )
+    name, base_table = _function_name(table, operation), TABLES[table][0]
+    return [
+        f"CREATE OR REPLACE TRIGGER {name} AFTER {operation} ON {base_table} "
+        f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+        # ALWAYS: also under `session_replication_role = replica`, which bulk
+        # loads set to skip the foreign-key checks (demo_data does) and which
+        # would otherwise skip these triggers too, silently.
+        f"ALTER TABLE {base_table} ENABLE ALWAYS TRIGGER {name}",
+    ]
 
 
 def _definition(time_zone: str) -> list[str]:
@@ -199,7 +208,7 @@ def _definition(time_zone: str) -> list[str]:
     for table in TABLES:
         for operation in OPERATIONS:
             if any(figure.reads(table) for figure in FIGURES):
-                statements += [_trigger_function(table, operation), _trigger(table, operation)]
+                statements += [_trigger_function(table, operation), *_trigger(table, operation)]
     return statements
 
 
