@@ -184,7 +184,7 @@ LEAD_COPY_FIELDS = [
 HISTORY_COPY_COLUMNS = ["history_date", "history_change_reason", "history_type", "history_user_id"]
 # COPY's text format: backslash, tab, newline and carriage return are escaped, "\N" is NULL.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-COPY_CHUNK = 10_000
+COPY_CHUNK = 2_000
 
 
 def _copy_with_history(
@@ -212,18 +212,32 @@ def _copy_with_history(
             [model._meta.db_table, len(creates)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        lines = [
-            f"{pk}\t{stamp}\t{stamp}\t{first_name.translate(escapes)}\t{(last_name or '').translate(escapes)}"
-            f"\t{(email or '').translate(escapes)}\t{(phone or '').translate(escapes)}"
-            f"\t{(company or '').translate(escapes)}\t{campaigns[campaign.casefold()]}\t{status}\t{owner}"
-            f"\t{(notes or '').translate(escapes)}\t\\N"
-            for pk, (_number, first_name, last_name, email, phone, company, campaign, notes, _id) in zip(
-                ids, creates, strict=True
-            )
-        ]
+        lines: list[str] = []
         with cursor.cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
-            for start in range(0, len(lines), COPY_CHUNK):
-                copy.write("".join(f"{line}\n" for line in lines[start : start + COPY_CHUNK]))
+            # Formatted and sent a chunk at a time, not all rows first: Python
+            # formats the next chunk while PostgreSQL works through the last one.
+            for start in range(0, len(creates), COPY_CHUNK):
+                chunk = [
+                    f"{pk}\t{stamp}\t{stamp}\t{first_name.translate(escapes)}"
+                    f"\t{(last_name or '').translate(escapes)}\t{(email or '').translate(escapes)}"
+                    f"\t{(phone or '').translate(escapes)}\t{(company or '').translate(escapes)}"
+                    f"\t{campaigns[campaign.casefold()]}\t{status}\t{owner}\t{(notes or '').translate(escapes)}\t\\N"
+                    for pk, (
+                        _number,
+                        first_name,
+                        last_name,
+                        email,
+                        phone,
+                        company,
+                        campaign,
+                        notes,
+                        _id,
+                    ) in zip(
+                        ids[start : start + COPY_CHUNK], creates[start : start + COPY_CHUNK], strict=True
+                    )
+                ]
+                copy.write("".join(f"{line}\n" for line in chunk))
+                lines.extend(chunk)
         history = f"\t{stamp}\t{reason.translate(escapes)}\t+\t{user.pk}\n"
         history_columns = ", ".join(quote(name) for name in HISTORY_COPY_COLUMNS)
         with cursor.cursor.copy(
