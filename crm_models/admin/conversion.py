@@ -294,6 +294,11 @@ class LeadConversionMixin:
             "app_label": opts.app_label,
             "terms_form": terms_form,
             "formset": formset,
+            # Never `formset.<name>` in the template: a template looks names up
+            # as keys first, and a formset's [] builds every row's form.
+            "management_form": formset.management_form,
+            "non_form_errors": formset.non_form_errors(),
+            "has_errors": bool(terms_form.errors) or formset.total_error_count() > 0,
             "rows": rows,
             "accept_documents": ",".join(ext for kind in DOCUMENT_KINDS.values() for ext in kind.extensions),
             "skipped": skipped,
