@@ -184,6 +184,8 @@ ADMIN_CHARTS_USE_JQUERY = False
 
 # --- dashboards -----------------------------------------------------------------
 # Seconds the campaign figures of a period stay cached (shared cache); 0 turns it off.
+# Only where they are aggregated from the base tables (SQLite): on PostgreSQL the
+# rollup tables answer afresh on every page (dashboards/models.py).
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="₽")
 

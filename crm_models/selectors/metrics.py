@@ -102,7 +102,6 @@ class Figures:
         )
 
 
-
 def _sum_figures(items: Iterable[Figures]) -> Figures:
     # Field by field rather than with `+`: a thousand campaigns are summed on
     # every dashboard view, and each `+` builds a frozen dataclass.
