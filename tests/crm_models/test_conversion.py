@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models.signals import post_save, pre_save
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm_models.models import (
     END_BEFORE_START_MESSAGE,
@@ -74,6 +74,13 @@ def assert_nothing_written(lead: Lead) -> None:
     lead.refresh_from_db()
     assert lead.converted_at is None
     assert lead.status != LeadStatus.CONVERTED
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> None:
+    """The service speaks the thread's active language; a request made by an
+    earlier test in this process (LocaleMiddleware) can leave Russian active."""
+    translation.deactivate()
 
 
 @pytest.fixture
