@@ -25,7 +25,7 @@ table alongside, as the conversion service writes, is fine.
 Cost for writers: the rows of one campaign and day (and the day's all-campaign
 row) are updated in place, so two transactions that add leads for the same day
 wait for each other's commit; a long import holds them until it commits. The
-upserts run in key order so that this waiting cannot deadlock within one table.
+upserts run in key order so that this waiting cannot deadlock within one statement.
 """
 
 # Every SQL text here is built from this module's constants only (and a zone
