@@ -10,12 +10,22 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
+from django.utils import translation
 from pytest_django.plugin import blocking_manager_key
 
 from crm_models.roles import Role
 from tests.factories import UserFactory
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request in Russian leaves Russian active in the thread (LocaleMiddleware
+    activates a language per request and nothing resets it); the next test of
+    the same worker would then see Russian messages."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
