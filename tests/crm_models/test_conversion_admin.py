@@ -333,7 +333,11 @@ def test_lead_converted_meanwhile_is_reported_as_already_a_customer(
             "document",
             "This file is not a PDF, PNG or JPEG image, or office document (DOCX, XLSX, ODT, ODS, DOC, XLS).",
         ),
-        ({"contracts-0-service": "987654321"}, "service", None),
+        (
+            {"contracts-0-service": "987654321"},
+            "service",
+            "Select a valid choice. That choice is not one of the available choices.",
+        ),
     ],
 )
 def test_validation_errors_redisplay_the_form_and_write_nothing(
