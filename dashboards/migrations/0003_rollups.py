@@ -31,8 +31,6 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    initial = True
-
     dependencies = [
         ("dashboards", "0002_metrics_indexes"),
         ("crm_models", "0001_initial"),
