@@ -3,15 +3,17 @@ HTML of unfold's own `items_for_result`, on every changelist of the admin."""
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from unfold.templatetags import unfold_list
 
 from crm_models.admin import list_rows
-from crm_models.models import ImportRecord, LeadStatus
+from crm_models.models import Customer, ImportRecord, Interaction, Lead, LeadStatus
 from tests.factories import (
     CampaignFactory,
     ContractFactory,
@@ -64,6 +66,11 @@ def data(marketer: User) -> None:
         updated_count=0,
         skipped_count=0,
     )
+    # Relative times ("now", "a second ago") must read the same in both renders.
+    long_ago = timezone.now() - timedelta(days=400)
+    Lead.objects.update(created_at=long_ago)
+    Customer.objects.update(created_at=long_ago)
+    Interaction.objects.update(happened_at=long_ago)
 
 
 @pytest.mark.parametrize("name", CHANGELISTS)
