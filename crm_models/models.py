@@ -184,10 +184,14 @@ class Lead(TimeStampedModel):
             models.Index(fields=["campaign", "-created_at", "-id"], name="lead_campaign_created_idx"),
         ]
         constraints = [
+            # With the pattern operator class the same index also answers the
+            # search box's e-mail prefix (`email LIKE 'ivan%' AND email > ''`),
+            # so one index on e-mail serves both (migration 0006).
             models.UniqueConstraint(
                 fields=["email"],
                 condition=~models.Q(email=""),
                 name="lead_email_unique",
+                opclasses=["varchar_pattern_ops"],
                 violation_error_message=_("A lead with this e-mail already exists."),
             ),
             models.UniqueConstraint(

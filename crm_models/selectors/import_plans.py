@@ -93,10 +93,13 @@ def _leads_by(column: str, values: Iterable[str]) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
     with connection.cursor() as cursor:
         # One array parameter instead of one placeholder per value; the unique
-        # indexes on email and phone make each lookup an index probe.
+        # indexes on email and phone make each lookup an index probe. They
+        # cover non-empty values only, and for an array of more than 100 values
+        # PostgreSQL cannot see that itself, hence `<> ''`.
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT {column}, id, first_name, last_name FROM {table} WHERE {column} = ANY(%s::text[])",  # noqa: S608
+                f"SELECT {column}, id, first_name, last_name FROM {table} "  # noqa: S608
+                f"WHERE {column} = ANY(%s::text[]) AND {column} <> ''",
                 [text_array_literal(wanted)],
             )
             rows = cursor.fetchall()

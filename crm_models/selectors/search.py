@@ -19,6 +19,13 @@ MAX_SEARCH_WORDS = 4
 RELATED_IDS_LIMIT = 5000
 
 
+def _email_prefix(prefix: str, start: str) -> Q:
+    """E-mails starting with `start`. The `> ''` adds nothing to the match (a
+    prefix never matches an empty e-mail) but lets PostgreSQL use the unique
+    e-mail index, which covers non-empty e-mails only."""
+    return Q(**{f"{prefix}email__startswith": start, f"{prefix}email__gt": ""})
+
+
 def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
     """Leads matching `term`, as a Q over Lead (or over `prefix` + Lead fields
     from another model, e.g. prefix="lead__"); None for an empty term.
@@ -34,13 +41,13 @@ def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
     if phone:
         return Q(**{f"{prefix}phone": phone})
     if "@" in term:
-        return Q(**{f"{prefix}email__startswith": normalize_email(term)})
+        return _email_prefix(prefix, normalize_email(term))
     condition = Q()
     for word in term.split()[:MAX_SEARCH_WORDS]:
         condition &= (
             Q(**{f"{prefix}first_name__istartswith": word})
             | Q(**{f"{prefix}last_name__istartswith": word})
-            | Q(**{f"{prefix}email__startswith": word.lower()})
+            | _email_prefix(prefix, word.lower())
             | Q(**{f"{prefix}company__istartswith": word})
         )
     return condition

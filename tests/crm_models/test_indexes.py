@@ -3,8 +3,10 @@ migrating (PostgreSQL), and the queries the admin sends can use them."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm_models.models import Contract, Lead
+from crm_models.selectors import import_plans
 from crm_models.selectors.search import contract_search_q, lead_search_q
 from tests.factories import CustomerFactory
 
@@ -27,7 +29,7 @@ EXPECTED_INDEXES = {
     "interaction_lead_happened_idx": "(lead_id, happened_at DESC)",
     # Search (migration 0004_search_indexes).
     "lead_phone_unique": "(phone)",
-    "lead_email_prefix_idx": "(email varchar_pattern_ops)",
+    "lead_email_unique": "(email varchar_pattern_ops) WHERE (NOT ((email)::text = ''::text))",
     "lead_first_name_prefix_idx": "(upper((first_name)::text) text_pattern_ops)",
     "lead_last_name_prefix_idx": "(upper((last_name)::text) text_pattern_ops)",
     "lead_company_prefix_idx": "(upper((company)::text) text_pattern_ops)",
@@ -60,13 +62,13 @@ def plan(queryset: object) -> str:
     ("term", "indexes"),
     [
         ("+7 916 123-45-67", {"lead_phone_unique"}),
-        ("Ivan@Example", {"lead_email_prefix_idx"}),
+        ("Ivan@Example", {"lead_email_unique"}),
         (
             "Ivan",
             {
                 "lead_first_name_prefix_idx",
                 "lead_last_name_prefix_idx",
-                "lead_email_prefix_idx",
+                "lead_email_unique",
                 "lead_company_prefix_idx",
             },
         ),
@@ -89,3 +91,27 @@ def test_contract_search_uses_the_contract_and_lead_indexes() -> None:
     assert "contract_name_prefix_idx" in explained, explained
     assert "crm_models_contract_customer_id" in explained, explained
     assert "Seq Scan" not in explained, explained
+
+
+def test_one_index_on_lead_email() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'crm_models_lead' AND indexdef LIKE %s",
+            ["%(email%"],
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["lead_email_unique"]
+
+
+def test_import_duplicate_lookups_use_the_unique_indexes() -> None:
+    """The import's lookup of existing e-mails and phones (more than 100 values,
+    where PostgreSQL cannot prove the partial indexes apply by itself)."""
+    values = [f"lead{number}@example.com" for number in range(500)]
+    for column, index in (("email", "lead_email_unique"), ("phone", "lead_phone_unique")):
+        with CaptureQueriesContext(connection) as queries:
+            import_plans._leads_by(column, values)
+        (query,) = queries.captured_queries
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            explained = "\n".join(row[0] for row in cursor.fetchall())
+        assert index in explained, explained
