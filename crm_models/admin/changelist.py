@@ -7,15 +7,12 @@ of the whole table; the classes here keep every page an index range scan.
 """
 
 import functools
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import escape
@@ -25,40 +22,10 @@ from unfold.admin import checkbox as unfold_checkbox
 from unfold.templatetags import unfold_list
 from unfold.views import ChangeList as UnfoldChangeList
 
+from crm_models.estimates import planner_row_estimate, table_row_estimate
+
 # Up to this many matching rows the count is exact; above it, an estimate.
 EXACT_COUNT_LIMIT = 10_000
-
-
-def table_row_estimate(queryset: QuerySet) -> int | None:
-    """PostgreSQL's own row estimate of the whole table (kept by ANALYZE and
-    autovacuum), or None where there is none."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-            [connection.ops.quote_name(queryset.model._meta.db_table)],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row and row[0] >= 0 else None
-
-
-def planner_row_estimate(queryset: QuerySet) -> int | None:
-    """The planner's estimate of the rows a filtered queryset returns."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    try:
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. pk__in=[]: nothing can match
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def is_unfiltered(queryset: QuerySet) -> bool:

@@ -9,7 +9,8 @@ expression, so a search over a million leads reads only the matching rows.
 
 from django.db.models import Q, QuerySet
 
-from crm_models.models import Customer, Lead
+from crm_models.estimates import planner_row_estimate
+from crm_models.models import Contract, Customer, Lead
 from crm_models.normalization import normalize_email, phone_search_term
 
 # Words of a search term that count; more only slow the query down.
@@ -54,7 +55,11 @@ def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
 
 
 def _ids_if_few(queryset: QuerySet) -> list[int] | None:
-    """The primary keys of `queryset` if there are at most RELATED_IDS_LIMIT."""
+    """The primary keys of `queryset` if there are at most RELATED_IDS_LIMIT;
+    None when PostgreSQL expects more (then nothing is read) or there are more."""
+    estimate = planner_row_estimate(queryset)
+    if estimate is not None and estimate > RELATED_IDS_LIMIT:
+        return None
     ids = list(queryset.order_by().values_list("pk", flat=True)[: RELATED_IDS_LIMIT + 1])
     return ids if len(ids) <= RELATED_IDS_LIMIT else None
 
@@ -84,12 +89,19 @@ def contract_search_q(*, term: str) -> Q | None:
 
     As for interactions, the matching customers are looked up first and, when
     few, the contracts are found by name OR customer id, two indexes of the
-    contract table PostgreSQL combines; when many match, one join condition.
+    contract table PostgreSQL combines. When many match, a union of two id sets
+    (by name, by lead): an OR across the contract and the lead tables could use
+    neither table's index and would read every contract to count them.
     """
-    if lead_search_q(term=term) is None:
+    lead_condition = lead_search_q(term=term, prefix="lead__")
+    if lead_condition is None:
         return None
     by_name = Q(name__istartswith=term.strip())
-    customer_ids = _ids_if_few(Customer.objects.filter(lead_search_q(term=term, prefix="lead__")))
-    if customer_ids is None:
-        return by_name | lead_search_q(term=term, prefix="customer__lead__")  # type: ignore[operator]
-    return by_name | Q(customer_id__in=customer_ids)
+    customer_ids = _ids_if_few(Customer.objects.filter(lead_condition))
+    if customer_ids is not None:
+        return by_name | Q(customer_id__in=customer_ids)
+    named = Contract.objects.filter(by_name).order_by().values("pk")
+    by_lead = (
+        Contract.objects.filter(lead_search_q(term=term, prefix="customer__lead__")).order_by().values("pk")
+    )
+    return Q(pk__in=named.union(by_lead))

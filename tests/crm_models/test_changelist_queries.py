@@ -32,9 +32,9 @@ FILTER_CHOICES = 1
 # The chosen option of an autocomplete filter (owner), shown by name: unfold's
 # filter reads it twice (its form field, then its widget).
 SELECTED_CHOICE = 2
-# A contract or interaction search first collects the ids of the matching
-# customers or leads (selectors/search.py).
-RELATED_IDS = 1
+# A contract or interaction search first asks PostgreSQL how many customers or
+# leads match, then collects their ids (selectors/search.py).
+RELATED_IDS = ESTIMATE + 1
 
 
 def build(users: dict[str, User], copies: int) -> None:
