@@ -178,19 +178,17 @@ def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
         issues: list[RowIssue] = []
         if campaign.casefold() not in references:
             issues.append(RowIssue(number, headers["campaign"], campaign, str(UNKNOWN_CAMPAIGN_MESSAGE)))
-        # The same check for the e-mail, then the phone (written out: it runs per row).
-        if email:
-            if email in seen_email:
-                what = {"what": email_word, "row": seen_email[email]}
-                issues.append(RowIssue(number, headers["email"], email, SAME_AS_ROW_MESSAGE % what))
+        for value, seen, word, column in (
+            (email, seen_email, email_word, "email"),
+            (phone, seen_phone, phone_word, "phone"),
+        ):
+            if not value:
+                continue
+            if value in seen:
+                what = {"what": word, "row": seen[value]}
+                issues.append(RowIssue(number, headers[column], value, SAME_AS_ROW_MESSAGE % what))
             else:
-                seen_email[email] = number
-        if phone:
-            if phone in seen_phone:
-                what = {"what": phone_word, "row": seen_phone[phone]}
-                issues.append(RowIssue(number, headers["phone"], phone, SAME_AS_ROW_MESSAGE % what))
-            else:
-                seen_phone[phone] = number
+                seen[value] = number
         email_match = by_email.get(email) if email else None
         phone_match = by_phone.get(phone) if phone else None
         match = email_match or phone_match

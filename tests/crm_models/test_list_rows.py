@@ -13,6 +13,7 @@ from django.utils import timezone
 from unfold.templatetags import unfold_list
 
 from crm_models.admin import list_rows
+from crm_models.admin.lead import LeadAdmin
 from crm_models.models import Customer, ImportRecord, Interaction, Lead, LeadStatus
 from tests.factories import (
     CampaignFactory,
@@ -111,16 +112,7 @@ def test_the_plan_is_used_on_crm_lists(
     assert response.status_code == 200
     assert len(plans) == 1
     assert isinstance(plans[0], list_rows.RowPlan)
-    assert [column.name for column in plans[0].columns] == [
-        "action_checkbox",
-        "full_name_display",
-        "email",
-        "phone_display",
-        "campaign",
-        "status_label",
-        "owner",
-        "created",
-    ]
+    assert [column.name for column in plans[0].columns] == ["action_checkbox", *LeadAdmin.list_display]
 
 
 def test_popups_fall_back_to_unfold(
