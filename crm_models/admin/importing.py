@@ -12,9 +12,7 @@ counts, the duplicates and every error with its row and column, and writes with
 bulk operations (see `crm_models.services.imports`).
 """
 
-import csv
 import hashlib
-import io
 from typing import Any
 
 from django import forms
@@ -41,7 +39,7 @@ from crm_models.importing.columns import (
 from crm_models.importing.pending import pending_load, pending_remove, pending_save
 from crm_models.importing.reader import ImportFileError, ImportLimits, check_size, read_table
 from crm_models.models import ImportRecord
-from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX, neutralize
+from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX, excel_csv_writer, neutralize
 from crm_models.selectors.import_plans import ImportPlan, import_plan_build
 from crm_models.services.imports import ImportedFile, ImportRejectedError, import_confirm
 
@@ -285,9 +283,7 @@ class CrmImportMixin(ImportMixin):
         payload = pending_load(token, user_id=request.user.pk, kind=self.import_spec.kind)
         if payload is None:
             raise Http404
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer, writer = excel_csv_writer()
         writer.writerow([gettext("Row"), gettext("Column"), gettext("Value"), gettext("Error")])
         for issue in payload["errors"]:
             writer.writerow(
