@@ -93,14 +93,6 @@ class Figures:
     def cac(self) -> Decimal | None:
         return _ratio(self.spend, self.customers)
 
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            leads=self.leads + other.leads,
-            customers=self.customers + other.customers,
-            revenue=self.revenue + other.revenue,
-            spend=self.spend + other.spend,
-        )
-
 
 def _sum_figures(items: Iterable[Figures]) -> Figures:
     # Field by field rather than with `+`: a thousand campaigns are summed on
