@@ -7,7 +7,8 @@ the shell and the tests all call it.
 import enum
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -179,6 +180,15 @@ def leads_convert(*, acting_user: UserLike, contracts: Mapping[int, ContractData
 def _lead_convert_locked(
     *, lead_id: int, acting_user: UserLike, contract: ContractData, stored_documents: list[str]
 ) -> ConversionOutcome:
+    with _prepared_statements(connections[router.db_for_write(Lead)]):
+        return _lead_convert_statements(
+            lead_id=lead_id, acting_user=acting_user, contract=contract, stored_documents=stored_documents
+        )
+
+
+def _lead_convert_statements(
+    *, lead_id: int, acting_user: UserLike, contract: ContractData, stored_documents: list[str]
+) -> ConversionOutcome:
     try:
         lead = Lead.objects.visible_to(acting_user).select_for_update(of=("self",)).get(pk=lead_id)
     except Lead.DoesNotExist:
@@ -221,6 +231,46 @@ def _lead_convert_locked(
         acting_user, when=now, rows=[(interaction, None), (lead, ["status", "converted_at", "updated_at"])]
     )
     return ConversionOutcome(lead_id, ConversionResult.CONVERTED, lead.full_name, customer, new_contract)
+
+
+@contextmanager
+def _prepared_statements(connection: Any) -> Iterator[None]:
+    """On PostgreSQL, the statements run inside send their parameters apart
+    from the SQL and are prepared: PostgreSQL parses and plans each of a
+    conversion's statements once per connection instead of once per lead
+    (about 1.4 ms of a lead's 5 ms in the database). Django itself sends the
+    values inside the SQL text and prepares nothing, which keeps
+    transaction-pooling proxies working; a proxy in front of this database
+    must support protocol-level prepared statements (PgBouncer 1.21+ does).
+    Other databases are left as they are."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    database = connection.connection
+    previous = database.cursor_factory, database.prepare_threshold
+    database.cursor_factory = _preparing_cursor_class()
+    # Only what PreparingCursor asks for is prepared (None would disable it).
+    database.prepare_threshold = 2**31 - 1
+    try:
+        yield
+    finally:
+        database.cursor_factory, database.prepare_threshold = previous
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        """Django's server-side binding cursor, preparing every statement."""
+
+        def execute(
+            self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
+        ) -> Any:
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
 
 
 # Each row of a conversion is written together with its simple-history row

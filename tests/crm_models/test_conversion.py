@@ -378,6 +378,38 @@ def test_queries_per_lead_are_constant(
     assert Customer.objects.count() == 6
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+@pytest.mark.django_db
+def test_conversion_statements_are_prepared_and_django_cursors_restored(
+    manager: User, service: Service
+) -> None:
+    leads = LeadFactory.create_batch(2)
+    connection.ensure_connection()
+    factory, threshold = connection.connection.cursor_factory, connection.connection.prepare_threshold
+    leads_convert(acting_user=manager, contracts={lead.pk: contract_data(service) for lead in leads})
+
+    assert (connection.connection.cursor_factory, connection.connection.prepare_threshold) == (
+        factory,
+        threshold,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = sorted(" ".join(row[0].split()[:4]) for row in cursor.fetchall())
+    # The lock and the three writes (the role lookup too, once per user).
+    assert [text for text in prepared if "auth_group" not in text] == [
+        'SELECT "crm_models_lead"."id", "crm_models_lead"."created_at", "crm_models_lead"."updated_at",',
+        "WITH row_0 AS (INSERT",
+        "WITH row_0 AS (INSERT",
+        "WITH row_0 AS (INSERT",
+    ]
+    # Statements outside a conversion are not prepared (Django's own setting).
+    LeadFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT%%'")
+        assert cursor.fetchone() == (0,)
+    assert Customer.objects.filter(lead__in=leads).count() == 2
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL"
 )
