@@ -98,7 +98,10 @@ class Campaign(TimeStampedModel):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
 
-    history = HistoricalRecords()
+    # History tables get no index on the tracked foreign keys: nothing reads
+    # history by them (a record's history is read by its id), and every
+    # imported or converted row would pay for them.
+    history = HistoricalRecords(no_db_index=["service"])
     objects = CampaignQuerySet.as_manager()
 
     class Meta:
@@ -165,7 +168,7 @@ class Lead(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True)
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["campaign", "owner"])
     objects = LeadQuerySet.as_manager()
 
     class Meta:
@@ -245,7 +248,7 @@ class Customer(TimeStampedModel):
         related_name="managed_customers",
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["lead", "account_manager"])
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -285,7 +288,7 @@ class Contract(TimeStampedModel):
     amount = money_field(_("amount"))
     signed_at = models.DateField(_("signed on"), default=timezone.localdate)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["customer", "service"])
     objects = ContractQuerySet.as_manager()
 
     class Meta:
@@ -340,7 +343,7 @@ class Interaction(TimeStampedModel):
         blank=True,
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["lead", "author"])
     objects = InteractionQuerySet.as_manager()
 
     class Meta:
