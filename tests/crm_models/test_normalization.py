@@ -8,7 +8,12 @@ import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm_models.normalization import INVALID_PHONE_MESSAGE, normalize_phone, ru_mobile_national_number
+from crm_models.normalization import (
+    INVALID_PHONE_MESSAGE,
+    format_phone,
+    normalize_phone,
+    ru_mobile_national_number,
+)
 
 SAMPLE = 40_000
 COMMON_SEPARATORS = ["", "", "", " ", " ", "-", "-", "(", ")", " (", ") ", "  "]
@@ -200,3 +205,27 @@ def test_shortcut_without_the_validator_asks_phonenumbers(settings, monkeypatch)
     assert normalize_phone("8 (916) 555-12-34") == "+79165551234"
     with pytest.raises(ValidationError):
         normalize_phone("8 930 000 00 00")
+
+
+@pytest.mark.parametrize("prefix", [f"9{i:02d}" for i in range(100)])
+def test_display_shortcut_formats_every_mobile_prefix_as_phonenumbers_does(prefix):
+    rng = random.Random(f"display-{prefix}")
+    for tail in ["0000000", "9999999", *(f"{rng.randint(0, 9_999_999):07d}" for _ in range(20))]:
+        stored = f"+7{prefix}{tail}"
+        expected = phonenumbers.format_number(
+            phonenumbers.parse(stored, "RU"), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        assert format_phone(stored) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+74951234567", "+7 495 123-45-67"),  # a Moscow landline: phonenumbers' layout
+        ("+12025550143", "+1 202-555-0143"),
+        ("+7916123456", "+7 916123456"),  # one digit short: not the shortcut
+        ("", ""),
+    ],
+)
+def test_display_of_other_numbers_is_phonenumbers(stored, shown):
+    assert format_phone(stored) == shown
