@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
@@ -135,10 +135,22 @@ def lead_convert(*, lead_id: int, acting_user: UserLike, contract: ContractData)
     if not acting_user.has_perm(CONVERT_PERMISSION):
         raise PermissionDenied(CONVERT_NOT_ALLOWED_MESSAGE)
     contract_data_validate(contract)
+    return _lead_convert(
+        lead_id=lead_id, acting_user=acting_user, contract=contract, lock=_LeadLock(acting_user)
+    )
+
+
+def _lead_convert(
+    *, lead_id: int, acting_user: UserLike, contract: ContractData, lock: "_LeadLock"
+) -> ConversionOutcome:
     stored_documents: list[str] = []
     try:
         return _lead_convert_locked(
-            lead_id=lead_id, acting_user=acting_user, contract=contract, stored_documents=stored_documents
+            lead_id=lead_id,
+            contract=contract,
+            acting_user=acting_user,
+            lock=lock,
+            stored_documents=stored_documents,
         )
     except IntegrityError:
         _documents_delete(stored_documents)
@@ -166,9 +178,10 @@ def leads_convert(*, acting_user: UserLike, contracts: Mapping[int, ContractData
     for data in contracts.values():
         contract_data_validate(data)
     outcomes = []
+    lock = _LeadLock(acting_user)
     for lead_id, data in contracts.items():
         try:
-            outcome = lead_convert(lead_id=lead_id, acting_user=acting_user, contract=data)
+            outcome = _lead_convert(lead_id=lead_id, acting_user=acting_user, contract=data, lock=lock)
         except Exception:
             logger.exception("Converting lead %s failed; its transaction was rolled back.", lead_id)
             outcome = ConversionOutcome(lead_id, ConversionResult.FAILED)
@@ -176,22 +189,74 @@ def leads_convert(*, acting_user: UserLike, contracts: Mapping[int, ContractData
     return ConversionReport(tuple(outcomes))
 
 
+# A primary key no lead has: it stands for the real one while _LeadLock
+# compiles its query, and is found again among the compiled parameters.
+_PK_PLACEHOLDER = -7_319_428_561
+
+
+class _LeadLock:
+    """The `SELECT ... FOR UPDATE` of one lead within `acting_user`'s scope
+    (`Lead.objects.visible_to`), compiled by the ORM once and then run for each
+    lead of a batch with that lead's pk: building the same query anew for every
+    lead took about 0.8 ms of Python, more than PostgreSQL's work for the lock."""
+
+    def __init__(self, user: UserLike) -> None:
+        self.user = user
+        self.compiled: tuple[str, list[Any], int] | None = None
+        self.empty = False
+
+    def get(self, lead_id: int) -> Lead | None:
+        """The locked lead, or None when there is no such lead in the scope.
+        Call inside a transaction (as select_for_update requires)."""
+        alias = router.db_for_write(Lead)
+        if self.compiled is None and not self.empty:
+            queryset = (
+                Lead.objects.visible_to(self.user).select_for_update(of=("self",)).filter(pk=_PK_PLACEHOLDER)
+            )
+            try:
+                sql, params = queryset.query.get_compiler(using=alias).as_sql()
+            except EmptyResultSet:  # a user with no leads in scope
+                self.empty = True
+            else:
+                position = list(params).index(_PK_PLACEHOLDER)
+                self.compiled = (sql, list(params), position)
+        if self.compiled is None:
+            return None
+        sql, params, position = self.compiled
+        params = [*params[:position], lead_id, *params[position + 1 :]]
+        # raw() applies the database's converters (SQLite's datetimes) as the ORM does.
+        return next(iter(Lead.objects.db_manager(alias).raw(sql, params)), None)
+
+
 @transaction.atomic
 def _lead_convert_locked(
-    *, lead_id: int, acting_user: UserLike, contract: ContractData, stored_documents: list[str]
+    *,
+    lead_id: int,
+    acting_user: UserLike,
+    contract: ContractData,
+    lock: _LeadLock,
+    stored_documents: list[str],
 ) -> ConversionOutcome:
     with _prepared_statements(connections[router.db_for_write(Lead)]):
         return _lead_convert_statements(
-            lead_id=lead_id, acting_user=acting_user, contract=contract, stored_documents=stored_documents
+            lead_id=lead_id,
+            acting_user=acting_user,
+            contract=contract,
+            lock=lock,
+            stored_documents=stored_documents,
         )
 
 
 def _lead_convert_statements(
-    *, lead_id: int, acting_user: UserLike, contract: ContractData, stored_documents: list[str]
+    *,
+    lead_id: int,
+    acting_user: UserLike,
+    contract: ContractData,
+    lock: _LeadLock,
+    stored_documents: list[str],
 ) -> ConversionOutcome:
-    try:
-        lead = Lead.objects.visible_to(acting_user).select_for_update(of=("self",)).get(pk=lead_id)
-    except Lead.DoesNotExist:
+    lead = lock.get(lead_id)
+    if lead is None:
         return ConversionOutcome(lead_id, ConversionResult.NOT_FOUND)
     blocker = lead_conversion_blocker(lead)
     if blocker is not None:

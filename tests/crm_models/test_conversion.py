@@ -230,6 +230,21 @@ def test_lead_outside_the_users_scope_is_not_found(operator2: User, lead: Lead, 
 
 
 @pytest.mark.django_db
+def test_user_with_the_permission_but_no_role_sees_no_lead(lead: Lead, service: Service) -> None:
+    # visible_to gives such a user no rows at all (an empty query, never sent).
+    user = UserFactory(username="no_role", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="convert_lead"))
+    user = User.objects.get(pk=user.pk)
+    other = LeadFactory()
+    report = leads_convert(
+        acting_user=user, contracts={lead.pk: contract_data(service), other.pk: contract_data(service)}
+    )
+    assert [outcome.result for outcome in report.outcomes] == [ConversionResult.NOT_FOUND] * 2
+    assert_nothing_written(lead)
+    assert_nothing_written(other)
+
+
+@pytest.mark.django_db
 def test_missing_lead_is_not_found(manager: User, service: Service) -> None:
     outcome = lead_convert(lead_id=987654321, acting_user=manager, contract=contract_data(service))
     assert outcome.result == ConversionResult.NOT_FOUND
