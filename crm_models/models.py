@@ -241,11 +241,14 @@ class Customer(TimeStampedModel):
     lead = models.OneToOneField(
         Lead, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="customer"
     )
+    # No single-column index: customer_manager_lead_idx starts with it (and
+    # answers the interaction scope's "leads of my customers" from the index).
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account manager"),
         on_delete=models.PROTECT,
         related_name="managed_customers",
+        db_index=False,
     )
 
     history = HistoricalRecords(no_db_index=["lead", "account_manager"])
@@ -261,6 +264,9 @@ class Customer(TimeStampedModel):
             models.Index(
                 fields=["account_manager", "-created_at", "-id"], name="customer_manager_created_idx"
             ),
+            # The interaction scope of a manager (querysets._interaction_lead_ids):
+            # the leads of their customers, read from the index alone.
+            models.Index(fields=["account_manager", "lead"], name="customer_manager_lead_idx"),
         ]
 
     def __str__(self) -> str:
@@ -326,8 +332,9 @@ class InteractionKind(models.TextChoices):
 
 
 class Interaction(TimeStampedModel):
+    # No single-column index: interaction_lead_happened_idx starts with it.
     lead = models.ForeignKey(
-        Lead, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="interactions"
+        Lead, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="interactions", db_index=False
     )
     kind = models.CharField(
         _("kind"), max_length=20, choices=InteractionKind.choices, default=InteractionKind.CALL
@@ -351,8 +358,18 @@ class Interaction(TimeStampedModel):
         verbose_name_plural = _("interactions")
         ordering = ["-happened_at", "-id"]
         indexes = [
-            models.Index(fields=["-happened_at", "-id"], name="interaction_happened_idx"),
-            models.Index(fields=["lead", "-happened_at"], name="interaction_lead_happened_idx"),
+            # Lead and kind are included (PostgreSQL; other databases ignore
+            # `include`) so that a scoped user's page walks this index alone,
+            # testing each entry's lead against the scope and its kind against
+            # the filter without reading the table (querysets.OrderedPageIn).
+            models.Index(
+                fields=["-happened_at", "-id"], name="interaction_happened_idx", include=["lead", "kind"]
+            ),
+            # A lead's timeline; and the count of a scoped user's interactions
+            # (per own lead), with the kind filter answered from the index.
+            models.Index(
+                fields=["lead", "-happened_at"], name="interaction_lead_happened_idx", include=["kind"]
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,11 @@ export, actions, dashboards, document downloads) calls `visible_to(user)`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
+from django.apps import apps
 from django.db import models
+from django.db.models.lookups import In
 
 from .roles import Role, has_role, sees_everything
 
@@ -34,15 +36,66 @@ class CampaignQuerySet(ServiceQuerySet):
     pass
 
 
-def _interaction_lead_scope(user: UserLike, prefix: str = "") -> models.Q:
-    """Leads whose timeline the user works on: an operator's own leads and a
-    manager's own customers' leads. `prefix` reaches Lead from another model."""
-    scope = models.Q(pk__in=[])
+class OrderedPageIn(In):
+    """`column IN (subquery)` that, on PostgreSQL, a page of an ordered list
+    reads as a filter instead of a join.
+
+    PostgreSQL turns `lead_id IN (SELECT ...)` into a semi-join. A join's output
+    has no order the planner relies on (a hash join may reorder its input), so
+    for `ORDER BY happened_at DESC LIMIT 50` it can only walk the interactions in
+    date order and probe each one's lead by primary key: 10,000 probes for the
+    50 interactions of an operator who owns 1% of the leads. Written as
+    `(lead_id IN (SELECT ...)) IS TRUE` the condition is not turned into a join:
+    the subquery runs once into a hash table and the walk along the date index
+    (which includes lead_id) tests each entry against it; when only the ids are
+    read (admin.changelist.IndexOnlyPagePaginator), without leaving the index.
+    At a million interactions: 5 ms instead of 60-110 ms for a page.
+
+    The two forms select the same rows (IS TRUE only turns NULL into false, and
+    WHERE drops both). Only the filter form is used where it pays, a sliced and
+    ordered query (a page): PostgreSQL cannot estimate how many rows a hashed
+    filter keeps (it assumes half the table), while for the semi-join it can, and
+    the changelist's count (an estimate, or a capped count of an unordered query)
+    needs that estimate.
+    """
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        sql, params = super().as_sql(compiler, connection)
+        query = compiler.query
+        ordered = bool(query.order_by) or (query.default_ordering and bool(query.get_meta().ordering))
+        if connection.vendor == "postgresql" and query.is_sliced and ordered:
+            return f"({sql}) IS TRUE", params
+        return sql, params
+
+
+def _interaction_lead_ids(user: UserLike) -> models.QuerySet | None:
+    """The ids of the leads whose timeline the user works on: an operator's own
+    leads and a manager's own customers' leads (None: no such role). The single
+    definition of the interaction scope, for leads and interactions alike.
+
+    One subquery per role, each on the index that holds its rule (the lead's
+    owner, the customer's account manager), united for a user with both roles:
+    a join of leads and customers with an OR across the two tables would read
+    every lead."""
+    lead_model = apps.get_model("crm_models", "Lead")
+    customer_model = apps.get_model("crm_models", "Customer")
+    parts = []
     if has_role(user, Role.OPERATOR):
-        scope |= models.Q(**{f"{prefix}owner": user})
+        parts.append(lead_model.objects.filter(owner=user).order_by().values("pk"))
     if has_role(user, Role.MANAGER):
-        scope |= models.Q(**{f"{prefix}customer__account_manager": user})
-    return scope
+        parts.append(customer_model.objects.filter(account_manager=user).order_by().values("lead_id"))
+    if not parts:
+        return None
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+def _interaction_lead_scope(user: UserLike, lead_field: str) -> models.Q | None:
+    """Rows whose `lead_field` names a lead of `_interaction_lead_ids`; None
+    when there are none."""
+    lead_ids = _interaction_lead_ids(user)
+    if lead_ids is None:
+        return None
+    return models.Q(OrderedPageIn(models.F(lead_field), lead_ids))
 
 
 class LeadQuerySet(ScopedQuerySet):
@@ -57,7 +110,8 @@ class LeadQuerySet(ScopedQuerySet):
         """Leads the user may log interactions on (and read them)."""
         if sees_everything(user):
             return self.all()
-        return self.filter(_interaction_lead_scope(user))
+        scope = _interaction_lead_scope(user, "pk")
+        return self.none() if scope is None else self.filter(scope)
 
 
 class CustomerQuerySet(ScopedQuerySet):
@@ -82,4 +136,5 @@ class InteractionQuerySet(ScopedQuerySet):
     def visible_to(self, user: UserLike) -> Self:
         if sees_everything(user):
             return self.all()
-        return self.filter(_interaction_lead_scope(user, prefix="lead__"))
+        scope = _interaction_lead_scope(user, "lead")
+        return self.none() if scope is None else self.filter(scope)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import escape
@@ -61,6 +61,30 @@ class EstimatedCountPaginator(Paginator):
             return capped
         self.estimated = True
         return max(capped, estimate or 0)
+
+
+class IndexOnlyPagePaginator(EstimatedCountPaginator):
+    """Finds a page's rows by their primary keys, read from the index first.
+
+    `WHERE id IN (SELECT id ... ORDER BY ... LIMIT 50) ORDER BY ...`: one query
+    whose inner part walks the ordering index and, when the index includes the
+    filtered columns (interaction_happened_idx: lead and kind), tests each entry
+    without reading the table; only the 50 rows of the page are then read. Sliced
+    directly, PostgreSQL reads the table row of every entry it walks past: 20,000
+    for a scoped user's interactions of one kind at a million interactions.
+    """
+
+    def page(self, number: Any) -> Page:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = queryset.filter(pk__in=queryset.values("pk")[bottom:top])
+        return Page(rows, number, self)
 
 
 class KeysetOrderingChangeList(UnfoldChangeList):

@@ -12,6 +12,7 @@ from crm_models.models import Interaction, Lead
 from crm_models.selectors.search import interaction_search_q
 
 from .base import CrmModelAdmin, IndexedSearchMixin
+from .changelist import IndexOnlyPagePaginator
 from .display import relative_time
 
 
@@ -61,6 +62,9 @@ class InteractionAdmin(IndexedSearchMixin, CrmModelAdmin):
     fields = ["lead", "kind", "happened_at", "summary", "author"]
     readonly_fields = ["author"]
     date_hierarchy = None
+    # A scoped user's page is found on interaction_happened_idx alone (see
+    # IndexOnlyPagePaginator and querysets.OrderedPageIn).
+    paginator = IndexOnlyPagePaginator
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "lead":

@@ -82,6 +82,9 @@ CASES = [
     ("operator", "interaction", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("operator", "interaction", {"q": "Ivan"}, REQUEST_QUERIES + RELATED_IDS + LIST_QUERIES),
     ("manager", "interaction", {}, REQUEST_QUERIES + LIST_QUERIES),
+    # The page's ids and its rows come in one query (IndexOnlyPagePaginator).
+    ("operator", "interaction", {"kind__exact": "call"}, REQUEST_QUERIES + LIST_QUERIES),
+    ("manager", "interaction", {"kind__exact": "call", "o": "0"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "interaction", {"kind__exact": "call"}, REQUEST_QUERIES + LIST_QUERIES),
 ]
 
