@@ -83,8 +83,22 @@ class IndexOnlyPagePaginator(EstimatedCountPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = queryset.filter(pk__in=queryset.values("pk")[bottom:top])
-        return Page(rows, number, self)
+        return Page(rows_by_pk(queryset, queryset.values("pk")[bottom:top]), number, self)
+
+
+def rows_by_pk(queryset: QuerySet, pks: QuerySet) -> QuerySet:
+    """The rows of `queryset` whose primary keys `pks` selects (a subquery of
+    `queryset` itself), with its ordering and related rows, without repeating
+    its conditions: `pks` applied them, and a search's would run twice."""
+    query = queryset.query
+    if query.annotations or query.extra or query.distinct or query.combinator:
+        return queryset.filter(pk__in=pks)
+    rows = queryset.model._default_manager.filter(pk__in=pks)
+    rows.query.select_related = query.select_related
+    rows.query.order_by = query.order_by
+    rows.query.default_ordering = query.default_ordering
+    rows._prefetch_related_lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+    return rows
 
 
 class KeysetOrderingChangeList(UnfoldChangeList):

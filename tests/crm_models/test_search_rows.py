@@ -1,0 +1,158 @@
+"""Searches of several words find exactly the rows a word-by-word reading of the
+rule gives (every word starts the first name, last name, e-mail or company),
+within each role's scope, both ways a search runs: from the few matching leads'
+ids and, past RELATED_IDS_LIMIT, as a join (issue 8). As each role, never as a
+superuser.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+
+from crm_models.models import Contract, Interaction, Lead
+from crm_models.roles import Role
+from crm_models.selectors import search
+from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TERMS = ["elena moroz", "MOROZ el", "elenk moroz mor", "elena", "E.Morozova1@", "zorro elena"]
+
+PEOPLE = [
+    # first name, last name, company, e-mail
+    ("Elena", "Morozova", "", "e.morozova@example.com"),
+    ("Elena", "Smirnova", "", "elena.smirnova@example.com"),
+    ("Morozova", "Elena", "", ""),
+    ("Elenka", "Moroz", "Moroz LLC", "em@example.com"),
+    ("Anna", "Petrova", "Elektra", "moroz.anna@example.com"),
+    ("Anna", "Morozova", "", "elena1@example.com"),
+    ("Ivan", "Morozov", "", "ivan@example.com"),
+    ("Olga", "Elenina", "Mor", ""),
+    ("Zorro", "Elen", "", "zorro@example.com"),
+]
+
+
+def matches(lead: Lead, term: str) -> bool:
+    """The search rule, in Python: a term with "@" is an e-mail prefix;
+    otherwise each of the first four words starts one of the four fields."""
+    if "@" in term:
+        return lead.email.startswith(term.strip().lower())
+    fields = [lead.first_name.upper(), lead.last_name.upper(), lead.company.upper()]
+    for word in term.split()[: search.MAX_SEARCH_WORDS]:
+        if not (
+            any(field.startswith(word.upper()) for field in fields) or lead.email.startswith(word.lower())
+        ):
+            return False
+    return True
+
+
+@pytest.fixture
+def operator_manager(db: None) -> User:
+    user = UserFactory(username="t_operator_manager", role=Role.OPERATOR)
+    user.groups.add(Group.objects.get(name=Role.MANAGER))
+    return user
+
+
+@pytest.fixture
+def users(
+    operator: User,
+    operator2: User,
+    manager: User,
+    manager2: User,
+    operator_manager: User,
+    administrator: User,
+) -> dict[str, User]:
+    return {
+        "operator": operator,
+        "operator2": operator2,
+        "manager": manager,
+        "manager2": manager2,
+        "operator_manager": operator_manager,
+        "administrator": administrator,
+    }
+
+
+def build(users: dict[str, User]) -> None:
+    """Every person once per owner; some of them customers of each manager, with
+    a contract and an interaction each; contracts named after people too."""
+    owners = ["operator", "operator2", "operator_manager"]
+    managers = [None, "manager", "manager2", "operator_manager"]
+    for number, (first, last, company, email) in enumerate(PEOPLE):
+        for index, owner in enumerate(owners):
+            lead = LeadFactory(
+                owner=users[owner],
+                first_name=first,
+                last_name=last,
+                company=company,
+                email=email.replace("@", f"{index}@") if email else "",
+                phone=f"+7916555{number:02d}{index:02d}",
+            )
+            InteractionFactory(lead=lead)
+            account_manager = managers[(number + index) % len(managers)]
+            if account_manager is not None:
+                customer = CustomerFactory(lead=lead, account_manager=users[account_manager])
+                ContractFactory(customer=customer, name=f"{last} {number}-{index}")
+
+
+def visible(user: User, lead: Lead) -> bool:
+    groups = set(user.groups.values_list("name", flat=True))
+    customer = getattr(lead, "customer", None)
+    return (
+        Role.ADMINISTRATOR in groups
+        or (Role.OPERATOR in groups and lead.owner_id == user.pk)
+        or (Role.MANAGER in groups and customer is not None and customer.account_manager_id == user.pk)
+    )
+
+
+def found(client: Client, model: str, term: str) -> set[int]:
+    response = client.get(reverse(f"admin:crm_models_{model}_changelist"), {"q": term})
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    rows = {row.pk for row in cl.result_list}
+    assert cl.result_count == len(rows)
+    return rows
+
+
+@pytest.fixture(params=[5000, 0], ids=["few matching leads", "many matching leads"])
+def related_ids_limit(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(search, "RELATED_IDS_LIMIT", request.param)
+    return int(request.param)
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "operator_manager", "administrator"])
+def test_searches_find_exactly_the_matching_rows_in_scope(
+    related_ids_limit: int, users: dict[str, User], client_for: Callable[[User], Client], role: str
+) -> None:
+    build(users)
+    user = users[role]
+    client = client_for(user)
+    leads = list(Lead.objects.select_related("customer"))
+    groups = set(user.groups.values_list("name", flat=True))
+    for term in TERMS:
+        matching = [lead for lead in leads if matches(lead, term)]
+        if groups & {Role.ADMINISTRATOR, Role.MANAGER}:
+            expected_leads = {lead.pk for lead in matching}  # managers see every lead
+        else:
+            expected_leads = {lead.pk for lead in matching if lead.owner_id == user.pk}
+        assert found(client, "lead", term) == expected_leads, term
+        in_scope = {lead.pk for lead in matching if visible(user, lead)}
+        expected_interactions = set(
+            Interaction.objects.filter(lead__in=in_scope).values_list("pk", flat=True)
+        )
+        assert found(client, "interaction", term) == expected_interactions, term
+        if groups & {Role.ADMINISTRATOR, Role.MANAGER}:
+            contracts = Contract.objects.visible_to(user).select_related("customer__lead")
+            expected_contracts = {
+                contract.pk
+                for contract in contracts
+                if matches(contract.customer.lead, term)
+                or contract.name.upper().startswith(term.strip().upper())
+            }
+            assert found(client, "contract", term) == expected_contracts, term
+    # The data has matches for every term but the last.
+    assert [any(matches(lead, term) for lead in leads) for term in TERMS] == [True] * (len(TERMS) - 1) + [
+        False
+    ]
