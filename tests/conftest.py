@@ -7,7 +7,7 @@ hides scoping bugs.
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connections
 from django.test import Client
 from django.utils import translation
@@ -56,6 +56,35 @@ def manager(db: None) -> User:
 @pytest.fixture
 def manager2(db: None) -> User:
     return UserFactory(username="t_manager2", role=Role.MANAGER)
+
+
+@pytest.fixture
+def operator_manager(db: None) -> User:
+    """A user with both the operator and the manager role."""
+    user = UserFactory(username="t_operator_manager", role=Role.OPERATOR)
+    user.groups.add(Group.objects.get(name=Role.MANAGER))
+    return user
+
+
+@pytest.fixture
+def scoped_users(
+    operator: User,
+    operator2: User,
+    manager: User,
+    manager2: User,
+    operator_manager: User,
+    administrator: User,
+) -> dict[str, User]:
+    """Every kind of scope, by name: two operators, two managers, a user with
+    both roles and an administrator."""
+    return {
+        "operator": operator,
+        "operator2": operator2,
+        "manager": manager,
+        "manager2": manager2,
+        "operator_manager": operator_manager,
+        "administrator": administrator,
+    }
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin import site
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -20,38 +20,12 @@ from django.utils import timezone
 
 from crm_models.models import Interaction, InteractionKind, Lead
 from crm_models.roles import Role
-from tests.factories import CustomerFactory, InteractionFactory, LeadFactory, UserFactory
+from tests.factories import CustomerFactory, InteractionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "admin:crm_models_interaction_changelist"
 KINDS = list(InteractionKind)
-
-
-@pytest.fixture
-def operator_manager(db: None) -> User:
-    user = UserFactory(username="t_operator_manager", role=Role.OPERATOR)
-    user.groups.add(Group.objects.get(name=Role.MANAGER))
-    return user
-
-
-@pytest.fixture
-def users(
-    operator: User,
-    operator2: User,
-    manager: User,
-    manager2: User,
-    operator_manager: User,
-    administrator: User,
-) -> dict[str, User]:
-    return {
-        "operator": operator,
-        "operator2": operator2,
-        "manager": manager,
-        "manager2": manager2,
-        "operator_manager": operator_manager,
-        "administrator": administrator,
-    }
 
 
 def build(users: dict[str, User]) -> None:
@@ -116,14 +90,14 @@ def shown(client: Client, params: dict[str, str]) -> tuple[list[int], int]:
 
 @pytest.mark.parametrize("role", ["operator", "manager", "operator_manager", "administrator"])
 def test_each_role_sees_exactly_its_interactions_page_after_page(
-    users: dict[str, User],
+    scoped_users: dict[str, User],
     client_for: Callable[[User], Client],
     monkeypatch: pytest.MonkeyPatch,
     role: str,
 ) -> None:
-    build(users)
+    build(scoped_users)
     monkeypatch.setattr(site._registry[Interaction], "list_per_page", 4)
-    user = users[role]
+    user = scoped_users[role]
     client = client_for(user)
     column = date_column(client)
     cases: list[tuple[dict[str, str], list[int]]] = [
@@ -140,10 +114,10 @@ def test_each_role_sees_exactly_its_interactions_page_after_page(
 
 @pytest.mark.parametrize("role", ["operator", "manager", "operator_manager"])
 def test_scope_reaches_no_interaction_of_anyone_else(
-    users: dict[str, User], client_for: Callable[[User], Client], role: str
+    scoped_users: dict[str, User], client_for: Callable[[User], Client], role: str
 ) -> None:
-    build(users)
-    user = users[role]
+    build(scoped_users)
+    user = scoped_users[role]
     visible = set(Interaction.objects.visible_to(user).values_list("pk", flat=True))
     assert visible == set(expected(user))
     assert Interaction.objects.visible_to(user).count() == len(visible)

@@ -8,14 +8,14 @@ superuser.
 from collections.abc import Callable
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from crm_models.models import Contract, Interaction, Lead
 from crm_models.roles import Role
 from crm_models.selectors import search
-from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory, UserFactory
+from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,32 +47,6 @@ def matches(lead: Lead, term: str) -> bool:
         ):
             return False
     return True
-
-
-@pytest.fixture
-def operator_manager(db: None) -> User:
-    user = UserFactory(username="t_operator_manager", role=Role.OPERATOR)
-    user.groups.add(Group.objects.get(name=Role.MANAGER))
-    return user
-
-
-@pytest.fixture
-def users(
-    operator: User,
-    operator2: User,
-    manager: User,
-    manager2: User,
-    operator_manager: User,
-    administrator: User,
-) -> dict[str, User]:
-    return {
-        "operator": operator,
-        "operator2": operator2,
-        "manager": manager,
-        "manager2": manager2,
-        "operator_manager": operator_manager,
-        "administrator": administrator,
-    }
 
 
 def build(users: dict[str, User]) -> None:
@@ -124,10 +98,10 @@ def related_ids_limit(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize("role", ["operator", "manager", "operator_manager", "administrator"])
 def test_searches_find_exactly_the_matching_rows_in_scope(
-    related_ids_limit: int, users: dict[str, User], client_for: Callable[[User], Client], role: str
+    related_ids_limit: int, scoped_users: dict[str, User], client_for: Callable[[User], Client], role: str
 ) -> None:
-    build(users)
-    user = users[role]
+    build(scoped_users)
+    user = scoped_users[role]
     client = client_for(user)
     leads = list(Lead.objects.select_related("customer"))
     groups = set(user.groups.values_list("name", flat=True))
