@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.contrib.admin import ShowFacets
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from crm_models.admin import list_rows  # noqa: F401 - renders list rows with pe
 from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList, row_checkbox
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
+from crm_models.selectors.search import BroadSearch
 
 
 def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> QuerySet | None:
@@ -118,6 +120,9 @@ class IndexedSearchMixin:
         condition = self.search_condition(search_term)
         if condition is None:
             return queryset, False
+        if isinstance(condition, BroadSearch):
+            # Read by CrmModelAdmin.get_paginator for this request's changelist.
+            request.crm_estimate_count = True  # type: ignore[attr-defined]
         return queryset.filter(condition), False
 
 
@@ -139,6 +144,19 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[KeysetOrderingChangeList]:
         return KeysetOrderingChangeList
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Paginator:
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        if getattr(request, "crm_estimate_count", False) and isinstance(paginator, EstimatedCountPaginator):
+            paginator.count_exactly = False  # a broad search (selectors/search.py: BroadSearch)
+        return paginator
 
     @display(description=ModelAdmin.action_checkbox.short_description)
     def action_checkbox(self, obj: models.Model) -> str:

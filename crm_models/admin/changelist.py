@@ -46,6 +46,9 @@ class EstimatedCountPaginator(Paginator):
 
     # Whether `count` is an estimate (the list's footer then says "about").
     estimated = False
+    # False: take the estimate whatever its size (a search whose matches would
+    # cost more to count than the page, see CrmModelAdmin.get_paginator).
+    count_exactly = True
 
     @cached_property
     def count(self) -> int:
@@ -53,7 +56,7 @@ class EstimatedCountPaginator(Paginator):
         if not isinstance(queryset, QuerySet):
             return len(queryset)
         estimate = table_row_estimate(queryset) if is_unfiltered(queryset) else planner_row_estimate(queryset)
-        if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+        if estimate is not None and (estimate > EXACT_COUNT_LIMIT or not self.count_exactly):
             self.estimated = True
             return estimate
         capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
@@ -113,6 +116,15 @@ class KeysetOrderingChangeList(UnfoldChangeList):
     # Read by unfold's templates; defined so that the lookup does not fail (a
     # failing template lookup costs a dir() of the object).
     is_dataset = False
+
+    def get_results(self, request: Any) -> None:
+        super().get_results(request)
+        if getattr(self.paginator, "estimated", False):
+            # An estimate may fall short of the rows (a broad search's can be
+            # small): never list more than a page on one, nor offer "show all".
+            self.can_show_all = False
+            if self.show_all or not self.multi_page:
+                self.result_list = self.queryset._clone()[: self.list_per_page]
 
     def _get_deterministic_ordering(self, ordering: list[Any]) -> list[Any]:
         default = [field for field in (self.lookup_opts.ordering or []) if isinstance(field, str)]

@@ -289,3 +289,40 @@ def test_list_footer_counts_rows_and_says_when_it_estimates(
 
     footer = " ".join(client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode().split())
     assert "около 1234 записей" in footer
+
+
+def test_broad_contract_search_is_estimated_and_lists_one_page_at_most(
+    manager: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A contract search that PostgreSQL expects to match many leads (forced by
+    RELATED_IDS_LIMIT = 0) is not counted: the footer shows the estimate, one
+    query fewer. An estimate below the real rows still lists one page only,
+    with no "show all"."""
+    from crm_models.admin.contract import ContractAdmin
+
+    monkeypatch.setattr(search, "RELATED_IDS_LIMIT", 0)
+    monkeypatch.setattr(ContractAdmin, "list_per_page", 2)
+    contracts = [
+        ContractFactory(customer=CustomerFactory(account_manager=manager, lead__last_name="Kuznetsov"))
+        for _ in range(3)
+    ]
+    ContractFactory(customer=CustomerFactory(account_manager=manager, lead__last_name="Sokolov"))
+    client = client_for(manager)
+    url = reverse("admin:crm_models_contract_changelist")
+    client.get(url)
+
+    monkeypatch.setattr(changelist, "planner_row_estimate", lambda queryset: 1)
+    # Request, the service filter's options, the estimate of matching leads, the
+    # page (the list's estimate is patched: no query): no count.
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"q": "kuzn", "all": ""})
+    assert len(queries) == REQUEST_QUERIES + FILTER_CHOICES + RELATED_IDS + 1
+    assert not [query for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    cl = response.context["cl"]
+    assert cl.paginator.estimated is True
+    assert cl.result_count == 1
+    assert cl.can_show_all is False
+    rows = list(cl.result_list)
+    assert len(rows) == 2
+    assert {row.pk for row in rows} <= {contract.pk for contract in contracts}
+    assert "about 1 row" in " ".join(response.content.decode().split())

@@ -129,3 +129,11 @@ def test_no_single_column_indexes_under_the_composites() -> None:
         definitions = cursor.fetchall()
     assert not [sql for table, sql in definitions if sql.endswith("(lead_id)") and "interaction" in table]
     assert not [sql for table, sql in definitions if sql.endswith("(account_manager_id)")]
+
+
+def test_connections_ask_for_ssd_planner_costs() -> None:
+    """settings.DATABASE_PLANNER_OPTIONS: with the server's default (4) the
+    planner scans every interaction rather than probe them by a search's leads."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
