@@ -74,3 +74,26 @@ def test_protect_refuses_deleting_a_campaign_with_leads() -> None:
     with pytest.raises(ProtectedError):
         lead.campaign.delete()
     assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_deleting_a_user_clears_them_from_history_without_a_database_constraint() -> None:
+    """The history user is kept by Django (models.history_records): no foreign
+    key for the database to check on every history row, and deleting a user
+    through Django still sets their history rows' user to NULL."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    user = User.objects.create_user("leaving")
+    lead = LeadFactory()
+    lead.history.update(history_user=user)
+    assert lead.history.filter(history_user=user).count() == 1
+    user.delete()
+    assert list(lead.history.values_list("history_user_id", flat=True)) == [None]
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Lead.history.model._meta.db_table)
+    history_user_keys = [
+        name
+        for name, info in constraints.items()
+        if info["foreign_key"] and info["columns"] == ["history_user_id"]
+    ]
+    assert history_user_keys == []
