@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.contrib.admin import ShowFacets
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
@@ -154,8 +155,11 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
         allow_empty_first_page: bool = True,
     ) -> Paginator:
         paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
-        if getattr(request, "crm_estimate_count", False) and isinstance(paginator, EstimatedCountPaginator):
-            paginator.count_exactly = False  # a broad search (selectors/search.py: BroadSearch)
+        if isinstance(paginator, EstimatedCountPaginator):
+            # A broad search (selectors/search.py: BroadSearch) shows an estimate.
+            paginator.count_exactly = not getattr(request, "crm_estimate_count", False)
+            # A search's list is counted by its keys, so the search runs once.
+            paginator.count_by_keys = bool(request.GET.get(SEARCH_VAR, "").strip())
         return paginator
 
     @display(description=ModelAdmin.action_checkbox.short_description)

@@ -326,3 +326,43 @@ def test_broad_contract_search_is_estimated_and_lists_one_page_at_most(
     assert len(rows) == 2
     assert {row.pk for row in rows} <= {contract.pk for contract in contracts}
     assert "about 1 row" in " ".join(response.content.decode().split())
+
+
+def test_small_list_is_counted_by_its_keys_and_paged_by_them(
+    operator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's list within EXACT_COUNT_LIMIT is counted by collecting its
+    primary keys in the list's order; each page (and "show all") reads its rows
+    by those keys, without running the search again."""
+    from crm_models.admin.lead import LeadAdmin
+
+    monkeypatch.setattr(LeadAdmin, "list_per_page", 3)
+    ivans = [LeadFactory(owner=operator, first_name="Ivan") for _ in range(7)]
+    LeadFactory(owner=operator, first_name="Olga")
+    expected = [lead.pk for lead in sorted(ivans, key=lambda lead: (lead.created_at, lead.pk), reverse=True)]
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    client.get(url)
+
+    shown = []
+    for page in ("1", "2", "3"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, {"q": "ivan", "p": page})
+        cl = response.context["cl"]
+        assert (cl.result_count, cl.paginator.estimated, cl.paginator.pks) == (7, False, expected)
+        shown += [lead.pk for lead in cl.result_list]
+        # The page's rows are read by key: the search's condition is not in that query.
+        rows_query = queries.captured_queries[-1]["sql"]
+        assert "LIKE" not in rows_query.upper(), rows_query
+        assert len(queries) == REQUEST_QUERIES + LIST_QUERIES
+    assert shown == expected
+
+    response = client.get(url, {"q": "ivan", "all": ""})
+    assert [lead.pk for lead in response.context["cl"].result_list] == expected
+
+    # Without a search the list keeps the capped COUNT and walks to its page.
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.context["cl"].paginator.pks is None
+    assert response.context["cl"].result_count == 8
+    assert [query["sql"] for query in queries.captured_queries if "COUNT(*)" in query["sql"]] != []
