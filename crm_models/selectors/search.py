@@ -41,6 +41,29 @@ def _email_prefix(prefix: str, start: str) -> Q:
     return Q(**{f"{prefix}email__startswith": start, f"{prefix}email__gt": ""})
 
 
+def search_words(term: str) -> list[str]:
+    """The words of a search term that count: the first MAX_SEARCH_WORDS, less
+    each word that another of them starts with ("Iva Ivan" is "Ivan"; a repeated
+    word counts once). Such a word adds nothing, since the field the longer word
+    starts, it starts too, but each word multiplies the branches of the query
+    (_words_q): "e e e e" took 2 s at a million leads, "e" takes 40 ms."""
+    words = term.split()[:MAX_SEARCH_WORDS]
+
+    def starts(longer: str, word: str) -> bool:
+        # Names are compared in upper case, e-mails in lower case: both must hold.
+        return longer.upper().startswith(word.upper()) and longer.lower().startswith(word.lower())
+
+    return [
+        word
+        for index, word in enumerate(words)
+        if not any(
+            starts(other, word) and (not starts(word, other) or other_index < index)
+            for other_index, other in enumerate(words)
+            if other_index != index
+        )
+    ]
+
+
 def _words_q(words: list[str], prefix: str) -> Q:
     """Every word starts the first name, last name, e-mail or company.
 
@@ -79,7 +102,7 @@ def _lead_q(term: str, prefix: str = "") -> Q | None:
         return Q(**{f"{prefix}phone": phone})
     if "@" in term:
         return _email_prefix(prefix, normalize_email(term))
-    return _words_q(term.split()[:MAX_SEARCH_WORDS], prefix)
+    return _words_q(search_words(term), prefix)
 
 
 def _few_leads(condition: Q) -> QuerySet | None:
@@ -101,7 +124,7 @@ def _few_leads(condition: Q) -> QuerySet | None:
 
 def _several_name_words(term: str) -> bool:
     term = term.strip()
-    return len(term.split()) > 1 and not phone_search_term(term) and "@" not in term
+    return len(search_words(term)) > 1 and not phone_search_term(term) and "@" not in term
 
 
 def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
@@ -116,7 +139,7 @@ def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
     condition = _lead_q(term, prefix)
     if condition is None or not _several_name_words(term):
         return condition
-    few = _few_leads(_words_q(term.split()[:MAX_SEARCH_WORDS], prefix=""))
+    few = _few_leads(_words_q(search_words(term), prefix=""))
     return condition if few is None else Q(**{f"{prefix}pk__in": few})
 
 

@@ -20,7 +20,17 @@ from tests.factories import ContractFactory, CustomerFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db
 
-TERMS = ["elena moroz", "MOROZ el", "elenk moroz mor", "elena", "E.Morozova1@", "zorro elena"]
+TERMS = [
+    "elena moroz",
+    "MOROZ el",
+    "elenk moroz mor",
+    "elena",
+    "E.Morozova1@",
+    # Words that another word starts with count once (search.search_words).
+    "el ELENA elen moroz",
+    "mor mor",
+    "zorro elena",
+]
 
 PEOPLE = [
     # first name, last name, company, e-mail
@@ -147,3 +157,18 @@ def test_searches_find_exactly_the_matching_rows_in_scope(
     assert [any(matches(lead, term) for lead in leads) for term in TERMS] == [True] * (len(TERMS) - 1) + [
         False
     ]
+
+
+@pytest.mark.parametrize(
+    ("term", "words"),
+    [
+        ("e e e e", ["e"]),
+        ("Iva Ivan Ivano Ivanov", ["Ivanov"]),
+        ("ivan IVAN Petr", ["ivan", "Petr"]),
+        ("Ann Anna anna", ["Anna"]),
+        ("a b c d e", ["a", "b", "c", "d"]),
+        ("Петр пЕт", ["Петр"]),
+    ],
+)
+def test_words_that_another_word_starts_with_count_once(term: str, words: list[str]) -> None:
+    assert search.search_words(term) == words
