@@ -4,14 +4,16 @@ autocomplete) and unfold's look."""
 
 from typing import Any, ClassVar
 
-from django.contrib.admin import ShowFacets
+from django.contrib import messages
+from django.contrib.admin import ShowFacets, helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
@@ -29,6 +31,15 @@ def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> 
     if isinstance(queryset, ScopedQuerySet):
         return queryset.visible_to(request.user)
     return None
+
+
+def valid_pk_or_404(model: type[models.Model], value: str) -> None:
+    """404 for a primary key that cannot be one (e.g. "abc" for an integer key):
+    simple-history's views pass it to the database unchecked (a server error)."""
+    try:
+        model._meta.pk.to_python(value)  # type: ignore[union-attr]
+    except ValidationError:
+        raise Http404 from None
 
 
 class ScopedAdminMixin:
@@ -81,6 +92,7 @@ class ScopedAdminMixin:
         # fallback); everyone else only of rows in their scope (else 404).
         if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
+        valid_pk_or_404(self.model, unquote(object_id))  # type: ignore[attr-defined]
         if not sees_everything(request.user):
             self.get_object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
@@ -94,6 +106,7 @@ class ScopedAdminMixin:
     ) -> HttpResponse:
         if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
+        valid_pk_or_404(self.model.history.model, version_id)  # type: ignore[attr-defined]
         obj = self.get_object_or_404(request, object_id)
         # simple-history lets "view OR change" save a revert; reverting is a change.
         if request.method == "POST" and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
@@ -161,6 +174,18 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
             # A search's list is counted by its keys, so the search runs once.
             paginator.count_by_keys = bool(request.GET.get(SEARCH_VAR, "").strip())
         return paginator
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # Django filters by the posted ids unchecked: "abc" was a server error.
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                self.model._meta.pk.to_python(value)  # type: ignore[union-attr]
+        except ValidationError:
+            self.message_user(
+                request, _("The selected rows are not valid; nothing was done."), messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
     @display(description=ModelAdmin.action_checkbox.short_description)
     def action_checkbox(self, obj: models.Model) -> str:
