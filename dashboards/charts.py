@@ -9,6 +9,7 @@ both see campaign metrics (DESIGN.md's dashboard row) and hold
 chart itself offers: anything else is a 400 before the package sees it.
 """
 
+import datetime
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -23,6 +24,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
 from crm_models.selectors.metrics import user_sees_campaign_metrics
+from dashboards.periods import DATE_FORMAT_MESSAGE, DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 
 CHARTS_PERMISSION = "admin_tools_stats.view_dashboardstats"
 # Parameters the package's own chart form sends with every request.
@@ -75,8 +77,17 @@ def chart_parameter_error(query: QueryDict, chart: DashboardStats) -> str:
         if key in query and query[key] not in values:
             return _("Value not allowed for %(name)s.") % {"name": key}
     for key in ("time_since", "time_until"):
-        if key in query and not DATE_PATTERN.match(query.get(key, "")):
-            return _("Enter dates as YYYY-MM-DD.")
+        if key not in query:
+            continue
+        text = query.get(key, "")
+        try:
+            day = datetime.date.fromisoformat(text) if DATE_PATTERN.match(text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return str(DATE_FORMAT_MESSAGE)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            return DATE_RANGE_MESSAGE % {"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()}
     return ""
 
 

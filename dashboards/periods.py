@@ -19,6 +19,12 @@ PERIOD_REVERSED_MESSAGE = _("The start of the period cannot be after its end.")
 PERIOD_TOO_LONG_MESSAGE = _("The period cannot be longer than %(days)s days.")
 # Ten years: longer ranges are a typo, and would draw thousands of chart buckets.
 MAX_PERIOD_DAYS = 3660
+# The dates a period may cover. Python's dates end at years 1 and 9999, and the
+# figures also read the period before and the day after: a date at either end
+# was a server error.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+DATE_RANGE_MESSAGE = _("Enter dates from %(first)s to %(last)s.")
 
 
 class Preset(models.TextChoices):
@@ -83,6 +89,11 @@ class PeriodForm(forms.Form):
         period = preset
         if date_from or date_to:
             period = Period(date_from or preset.date_from, date_to or preset.date_to, Preset.CUSTOM)
+        if period.date_from < EARLIEST_DATE or period.date_to > LATEST_DATE:
+            raise forms.ValidationError(
+                DATE_RANGE_MESSAGE,
+                params={"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()},
+            )
         if period.date_from > period.date_to:
             raise forms.ValidationError(PERIOD_REVERSED_MESSAGE)
         if period.days > MAX_PERIOD_DAYS:

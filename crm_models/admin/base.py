@@ -2,12 +2,14 @@
 offers (list, change, delete, history, revert, foreign-key choices,
 autocomplete) and unfold's look."""
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.admin import ShowFacets, helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
@@ -42,6 +44,27 @@ def valid_pk_or_404(model: type[models.Model], value: str) -> None:
         raise Http404 from None
 
 
+class KeyCheckingAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, without its server error on a posted value
+    that cannot be a key ("abc" for an integer key): redrawing the refused form,
+    Django looked the value up in the database unchecked. Such a value is left
+    out of that lookup; the form still says the choice is not valid."""
+
+    def optgroups(self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None) -> list:
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(
+            getattr(remote, "field_name", None) or remote.model._meta.pk.name
+        )
+        keys = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            keys.append(item)
+        return super().optgroups(name, keys, attr)
+
+
 class ScopedAdminMixin:
     """Applies `Model.objects.visible_to(user)` to every admin path.
 
@@ -57,6 +80,12 @@ class ScopedAdminMixin:
         return queryset.visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):  # type: ignore[attr-defined]
+            kwargs["widget"] = KeyCheckingAutocompleteSelect(
+                db_field,
+                self.admin_site,  # type: ignore[attr-defined]
+                using=kwargs.get("using"),
+            )
         if "queryset" not in kwargs:
             scoped = scoped_related_queryset(db_field.remote_field.model, request)
             if scoped is not None:

@@ -167,10 +167,11 @@ def clean_amount(value: str) -> str:
         raise CellError(BAD_NUMBER_MESSAGE)
     if amount < 0:
         raise CellError(NEGATIVE_MESSAGE)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise CellError(TOO_MANY_DECIMALS_MESSAGE)
+    # Checked before rounding: rounding 1e30 to cents overflows Decimal's precision.
     if amount > MAX_AMOUNT:
         raise CellError(NUMBER_TOO_BIG_MESSAGE)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise CellError(TOO_MANY_DECIMALS_MESSAGE)
     return str(amount.quantize(Decimal("0.01")))
 
 
@@ -184,7 +185,8 @@ def clean_date(value: str) -> str:
 
 
 def clean_id(value: str) -> int:
-    if not value.isdigit() or int(value) == 0:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or int(value) == 0:
         raise CellError(BAD_ID_MESSAGE)
     return int(value)
 

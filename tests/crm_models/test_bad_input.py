@@ -66,3 +66,61 @@ def test_history_of_an_id_that_cannot_be_a_key_is_not_found(
     version_url = reverse("admin:crm_models_lead_simple_history", args=[lead.pk, "abc"])
     assert client.get(version_url).status_code == 404
     assert client.get(reverse("admin:crm_models_lead_history", args=[lead.pk])).status_code == 200
+
+
+def test_autocomplete_choice_that_cannot_be_a_key_is_a_form_error(
+    operator: User, client_for: Callable[[User], Client]
+) -> None:
+    """Redrawing the refused form, Django's autocomplete widget looked "abc" up
+    in the database (a server error)."""
+    response = client_for(operator).post(
+        reverse("admin:crm_models_lead_add"),
+        {"first_name": "Anna", "email": "anna@example.com", "campaign": "abc", "status": "new"},
+    )
+    assert response.status_code == 200
+    assert "campaign" in response.context["adminform"].form.errors
+    assert not Lead.objects.filter(email="anna@example.com").exists()
+
+
+def test_import_cells_that_broke_the_cleaning_are_row_errors(
+    marketer: User, client_for: Callable[[User], Client]
+) -> None:
+    from tests.crm_models.import_helpers import csv_bytes, error_cells, upload
+    from tests.factories import CampaignFactory, ServiceFactory
+
+    CampaignFactory(name="Весна")
+    client = client_for(marketer)
+    leads = csv_bytes([["ID", "first_name", "email", "campaign"], ["²", "A", "a@example.ru", "Весна"]])
+    assert error_cells(upload(client, "lead", "leads.csv", leads)) == [
+        (2, "ID", "²", "Enter a whole number.")
+    ]
+    services = csv_bytes([["name", "price"], ["S", "1e30"], ["T", "1E+999999999"]])
+    assert error_cells(upload(client, "service", "services.csv", services)) == [
+        (2, "price", "1e30", "The number is too large."),
+        (3, "price", "1E+999999999", "The number is too large."),
+    ]
+    ServiceFactory(name="SMM")
+    campaigns = csv_bytes(
+        [
+            ["name", "service", "channel", "budget", "start_date", "end_date"],
+            ["C", "SMM", "search", "1e28", "2026-01-01", "2026-01-02"],
+        ]
+    )
+    assert error_cells(upload(client, "campaign", "campaigns.csv", campaigns)) == [
+        (2, "budget", "1e28", "The number is too large.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [("lead", {"campaign__id__exact": "abc"}), ("customer", {"status__exact": "x"})],
+)
+def test_export_with_filters_the_list_refuses_changes_nothing(
+    model: str, params: dict[str, str], administrator: User, client_for: Callable[[User], Client]
+) -> None:
+    url = reverse(f"admin:crm_models_{model}_export")
+    response = client_for(administrator).get(url, params, follow=True)
+    assert response.redirect_chain == [(reverse(f"admin:crm_models_{model}_changelist"), 302)]
+    assert "The export's filters are not valid; nothing was exported." in [
+        str(message) for message in response.context["messages"]
+    ]

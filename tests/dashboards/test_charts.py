@@ -114,6 +114,10 @@ def test_operator_gets_no_chart_data(dataset: DataSet, operator: User, client_fo
         ("owner__username=operator", "Unknown chart parameter: owner__username."),
         ("debug=1", "Unknown chart parameter: debug."),
         ("time_since=2025-03", "Enter dates as YYYY-MM-DD."),
+        ("time_since=2025-02-30", "Enter dates as YYYY-MM-DD."),
+        # Python's dates end at years 1 and 9999: the charts' packages failed there.
+        ("time_since=0001-01-01", "Enter dates from 1900-01-01 to 2999-12-31."),
+        ("time_since=9999-12-31", "Enter dates from 1900-01-01 to 2999-12-31."),
     ],
 )
 @pytest.mark.parametrize("view", ["chart_data", "chart_csv"])

@@ -107,6 +107,27 @@ def test_invalid_dates_show_an_error_and_the_default_period(marketer: User, clie
     assert "Enter dates as YYYY-MM-DD." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_from=0001-01-01&date_to=0001-01-02",
+        "date_from=9999-12-30&date_to=9999-12-31",
+        "date_to=9999-12-31",
+    ],
+)
+@pytest.mark.parametrize("role", ["marketer", "operator"])
+def test_dates_at_the_calendar_ends_show_an_error_and_the_default_period(
+    role: str, marketer: User, operator: User, client_for, query: str
+) -> None:
+    """Python's dates end at years 1 and 9999; the figures also read the period
+    before and the day after, so such a period was a server error."""
+    response = client_for({"marketer": marketer, "operator": operator}[role]).get(f"/admin/?{query}")
+
+    assert response.status_code == 200
+    assert response.context["period_error"] == "Enter dates from 1900-01-01 to 2999-12-31."
+    assert response.context["period"].preset == "month"
+
+
 def test_anonymous_is_sent_to_login(client: Client) -> None:
     response = client.get("/admin/")
     assert response.status_code == 302

@@ -107,6 +107,8 @@ def test_page_lists_campaigns_sorted_by_the_chosen_column(
             "The start of the period cannot be after its end.",
         ),
         (f"{MARCH}&format=pdf", "Unknown format: choose csv or xlsx."),
+        ("date_from=0001-01-01&date_to=0001-01-02&format=csv", "Enter dates from 1900-01-01 to 2999-12-31."),
+        ("date_from=9999-12-30&date_to=9999-12-31&format=xlsx", "Enter dates from 1900-01-01 to 2999-12-31."),
     ],
 )
 def test_bad_requests_answer_400_with_a_message(marketer: User, client_for, query: str, message: str) -> None:
