@@ -124,3 +124,28 @@ def test_export_with_filters_the_list_refuses_changes_nothing(
     assert "The export's filters are not valid; nothing was exported." in [
         str(message) for message in response.context["messages"]
     ]
+
+
+def test_forged_inline_row_count_is_refused_before_the_rows_are_built(
+    operator: User, client_for: Callable[[User], Client]
+) -> None:
+    """A posted interactions-TOTAL_FORMS of 100,000 built Django's 2,000 forms
+    (6 s); at most 50 new interactions besides the lead's own are built now."""
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory()
+    data = {
+        "first_name": "Anna",
+        "email": "anna@example.com",
+        "campaign": str(campaign.pk),
+        "status": "new",
+        "interactions-TOTAL_FORMS": "100000",
+        "interactions-INITIAL_FORMS": "0",
+    }
+    response = client_for(operator).post(reverse("admin:crm_models_lead_add"), data)
+
+    assert response.status_code == 200
+    (inline,) = response.context["inline_admin_formsets"]
+    assert inline.formset.total_form_count() == 50
+    assert inline.formset.non_form_errors() == ["Please submit at most 50 forms."]
+    assert not Lead.objects.filter(email="anna@example.com").exists()

@@ -491,3 +491,21 @@ def test_too_many_leads_at_once_are_refused(
     )
     assert messages_of(response) == ["Select at most 2 leads to convert at a time; nothing was converted."]
     assert not Customer.objects.exists()
+
+
+def test_forged_row_count_is_refused_before_the_rows_are_built(
+    client_for: ClientFor, manager: User, ivan: Lead
+) -> None:
+    """One row per selected lead: a posted TOTAL_FORMS of 100,000 built 11,000
+    forms (5-6 s) before; now the save is refused at once and nothing changes."""
+    client = client_for(manager)
+    data = form_data(start_action(client, [ivan]), **{"contracts-TOTAL_FORMS": "100000"})
+    response = client.post(changelist_url(), data)
+
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    assert formset.non_form_errors() == ["Please submit at most 1 form."]
+    assert formset.total_form_count() == 1
+    assert not Customer.objects.exists()
+    ivan.refresh_from_db()
+    assert ivan.status != LeadStatus.CONVERTED
