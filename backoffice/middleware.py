@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 
 class RejectNulBytesMiddleware:
-    """A query parameter holding a NUL byte (`%00`) gets 400 Bad Request.
+    """A path or query parameter holding a NUL byte (`%00`) gets 400 Bad Request.
 
     PostgreSQL text cannot hold NUL, so such a value reaching a query (a list
     filter such as `?kind__exact=%00`, an export's filters) ended in a database
@@ -20,6 +20,8 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:  # e.g. /admin/r/<content type>/%00/: a text key
+            raise SuspiciousOperation("NUL byte in the path")
         if "%00" in request.META.get("QUERY_STRING", "") and any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import tablib
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -71,7 +72,10 @@ def _value_chunks(values: QuerySet) -> Iterator[list[tuple]]:
     """
     connection = connections[values.db]
     compiler = values.query.get_compiler(using=values.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter nothing can match (an id past bigint): no rows
+        return
     if not _plain_postgresql(values, compiler):
         rows = values.iterator(chunk_size=EXPORT_CHUNK)
         while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):

@@ -179,6 +179,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_USERNAME_CALLABLE = "backoffice.login.axes_username"
 # Client address for lockouts (django-ipware). Directly exposed (default), only
 # REMOTE_ADDR counts, so a forged X-Forwarded-For changes nothing. Behind one
 # reverse proxy that appends the client address to X-Forwarded-For (nginx:

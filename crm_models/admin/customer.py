@@ -16,7 +16,7 @@ from crm_models.resources import CustomerResource
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
-from .base import CrmModelAdmin, IndexedSearchMixin
+from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
 from .contract_documents import document_link_html
 from .display import nowrap, relative_time
 from .importing import CrmExportMixin
@@ -26,6 +26,7 @@ class ContractInline(TabularInline):
     model = Contract
     tab = True
     extra = 0
+    formset = CappedInlineFormSet
     fields = ["name", "service", "amount", "start_date", "end_date", "signed_at", "document_link"]
     readonly_fields = fields
     show_change_link = True

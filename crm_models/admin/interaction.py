@@ -2,7 +2,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, Q
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +11,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFil
 from crm_models.models import Interaction, Lead
 from crm_models.selectors.search import interaction_search_q
 
-from .base import CrmModelAdmin, IndexedSearchMixin
+from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
 from .changelist import IndexOnlyPagePaginator
 from .display import relative_time
 
@@ -21,26 +20,11 @@ def lead_choices_for_interactions(request: HttpRequest) -> Any:
     return Lead.objects.open_for_interactions(request.user)
 
 
-class InteractionInlineFormSet(BaseInlineFormSet):
-    """At most NEW_ROWS new interactions per save, besides the lead's own.
-
-    Django builds as many forms as the posted TOTAL_FORMS says, up to 2,000: a
-    forged count took 6 s to build and redraw. Past the limit the save is
-    refused with Django's "Please submit at most N forms"."""
-
-    NEW_ROWS = 50
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The lead's interactions, read once here as the formset reads them anyway.
-        self.max_num = self.absolute_max = len(self.get_queryset()) + self.NEW_ROWS
-
-
 class InteractionInline(TabularInline):
     """The lead's timeline: newest first, author filled in from the request."""
 
     model = Interaction
-    formset = InteractionInlineFormSet
+    formset = CappedInlineFormSet
     fk_name = "lead"
     tab = True
     extra = 0

@@ -185,6 +185,12 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+# A part of an .xlsx unpacking to more than XLSX_RATIO_CHECK_BYTES may be at most
+# XLSX_MAX_RATIO times its packed size (see _read_xlsx).
+XLSX_RATIO_CHECK_BYTES = 1_000_000
+XLSX_MAX_RATIO = 100
+
+
 def _read_xlsx(data: bytes, limits: ImportLimits) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -197,6 +203,15 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> Table:
         raise ImportFileError(BAD_XLSX_MESSAGE) from error
     if unpacked > limits.max_unpacked_bytes:
         raise ImportFileError(TOO_BIG_UNPACKED_MESSAGE % {"limit": _megabytes(limits.max_unpacked_bytes)})
+    # Spreadsheets compress about 5-20 to 1. A part packed far tighter is padding
+    # (a comment of millions of spaces): small enough to pass the size limit, but
+    # the XML parser's time grows with the square of such a token (a 100 KB file
+    # held a worker for minutes).
+    if any(
+        member.file_size > XLSX_RATIO_CHECK_BYTES and member.file_size > XLSX_MAX_RATIO * member.compress_size
+        for member in archive.infolist()
+    ):
+        raise ImportFileError(BAD_XLSX_MESSAGE)
     try:
         # openpyxl parses with defusedxml (installed), which refuses XML entity bombs.
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -149,3 +149,61 @@ def test_forged_inline_row_count_is_refused_before_the_rows_are_built(
     assert inline.formset.total_form_count() == 50
     assert inline.formset.non_form_errors() == ["Please submit at most 50 forms."]
     assert not Lead.objects.filter(email="anna@example.com").exists()
+
+
+def test_nul_byte_in_the_path_is_a_bad_request(operator: User, client_for: Callable[[User], Client]) -> None:
+    """The content-type shortcut looked a text key (sessions) up with it."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.sessions.models import Session
+
+    content_type = ContentType.objects.get_for_model(Session)
+    assert client_for(operator).get(f"/admin/r/{content_type.pk}/%00/").status_code == 400
+
+
+def test_export_filtered_by_an_id_past_bigint_is_empty(
+    marketer: User, client_for: Callable[[User], Client]
+) -> None:
+    from crm_models.resources import LeadResource
+
+    LeadFactory()
+    url = reverse("admin:crm_models_lead_export") + "?campaign__id__exact=" + "9" * 30
+    data = {
+        "format": "0",
+        "resource": "0",
+        **{f"leadresource_{name}": "on" for name in LeadResource._meta.fields},
+    }
+    response = client_for(marketer).post(url, data)
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").strip().count("\n") == 0  # the header only
+
+
+def test_login_with_a_username_longer_than_the_throttle_column_is_a_form_error(client: Client) -> None:
+    """django-axes records failed logins by username in a 255-character column:
+    a longer one was a database error and the attempt went uncounted."""
+    from axes.models import AccessAttempt
+
+    username = "u" * 300
+    response = client.post(reverse("admin:login"), {"username": username, "password": "wrong"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [username[:255]]
+
+
+def test_forged_contract_inline_row_count_is_refused(
+    manager: User, client_for: Callable[[User], Client]
+) -> None:
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(account_manager=manager)
+    response = client_for(manager).post(
+        reverse("admin:crm_models_customer_change", args=[customer.pk]),
+        {"contracts-TOTAL_FORMS": "100000", "contracts-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 200
+    inline = next(
+        formset
+        for formset in response.context["inline_admin_formsets"]
+        if formset.formset.prefix == "contracts"
+    )
+    assert inline.formset.total_form_count() == 50
+    assert inline.formset.non_form_errors() == ["Please submit at most 50 forms."]

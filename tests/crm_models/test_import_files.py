@@ -201,3 +201,22 @@ def test_values_are_normalised_like_the_admin_form() -> None:
         [2, "Анна", "Смирнова", "anna@example.ru", "+79162000000", None, "Весна", None, None],
         [3, "Борис", None, "boris@example.ru", "+79162000001", None, "Весна", None, None],
     ]
+
+
+def test_xlsx_padded_far_beyond_a_spreadsheet_is_refused_before_parsing() -> None:
+    """A sheet packed over 100 to 1 (a comment of millions of spaces) passes the
+    unpacked-size limit, but the XML parser's time grows with the square of such
+    a token: a 100 KB file held a worker for minutes."""
+    buffer = io.BytesIO()
+    original = io.BytesIO(xlsx_bytes([["Телефон"], ["+79162000000"]]))
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as padded:
+        for member in source.infolist():
+            content = source.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<sheetData>", b"<sheetData><!--" + b" " * 5_000_000 + b"-->")
+            padded.writestr(member.filename, content)
+
+    with pytest.raises(ImportFileError) as error:
+        read_table(buffer.getvalue(), limits=LIMITS)
+
+    assert str(error.value) == "The Excel file is damaged or is not an .xlsx workbook."
