@@ -220,3 +220,26 @@ def test_xlsx_padded_far_beyond_a_spreadsheet_is_refused_before_parsing() -> Non
         read_table(buffer.getvalue(), limits=LIMITS)
 
     assert str(error.value) == "The Excel file is damaged or is not an .xlsx workbook."
+
+
+def test_xlsx_over_the_row_limit_is_refused_before_the_workbook_is_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sheet without declared dimensions (openpyxl's write-only mode) is parsed
+    whole just to open the workbook: its rows are counted in the raw XML first
+    (refusing 200,001 rows took 16 s)."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for row in [HEADER] + [ROW] * 11:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    monkeypatch.setattr(
+        openpyxl, "load_workbook", lambda *args, **kwargs: pytest.fail("the workbook was opened")
+    )
+    limits = ImportLimits(max_bytes=10**6, max_rows=10, max_columns=10, max_unpacked_bytes=10**9)
+
+    with pytest.raises(ImportFileError) as error:
+        read_table(buffer.getvalue(), limits=limits)
+
+    assert str(error.value) == "The file has more than 10 data rows. Split it into smaller files."
