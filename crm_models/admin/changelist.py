@@ -87,15 +87,20 @@ class EstimatedCountPaginator(Paginator):
         return max(capped, estimate or 0)
 
     def page(self, number: Any) -> Page:
-        # Reading the count first: counting a small list collects its keys.
-        if not self.count or self.pks is None:
-            return super().page(number)
+        # Django's page, but for where a page's rows come from (_page_rows).
+        # Validating the number reads the count, which may collect the keys.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return Page(rows_by_pk(self.object_list, self.pks[bottom:top]), number, self)  # type: ignore[arg-type]
+        return Page(self._page_rows(bottom, top), number, self)
+
+    def _page_rows(self, bottom: int, top: int) -> Any:
+        """A page's rows: by the keys counting collected, else a slice of the list."""
+        if self.pks is None:
+            return self.object_list[bottom:top]
+        return rows_by_pk(self.object_list, self.pks[bottom:top])  # type: ignore[arg-type]
 
 
 class IndexOnlyPagePaginator(EstimatedCountPaginator):
@@ -109,16 +114,11 @@ class IndexOnlyPagePaginator(EstimatedCountPaginator):
     for a scoped user's interactions of one kind at a million interactions.
     """
 
-    def page(self, number: Any) -> Page:
+    def _page_rows(self, bottom: int, top: int) -> Any:
         queryset = self.object_list
-        if not isinstance(queryset, QuerySet) or (self.count and self.pks is not None):
-            return super().page(number)  # a small list, paged by the keys its count collected
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return Page(rows_by_pk(queryset, queryset.values("pk")[bottom:top]), number, self)
+        if self.pks is not None or not isinstance(queryset, QuerySet):
+            return super()._page_rows(bottom, top)  # a small list: by the keys its count collected
+        return rows_by_pk(queryset, queryset.values("pk")[bottom:top])
 
 
 def rows_by_pk(queryset: QuerySet, pks: QuerySet | list) -> QuerySet:
