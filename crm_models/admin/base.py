@@ -36,13 +36,22 @@ def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> 
     return None
 
 
-def valid_pk_or_404(model: type[models.Model], value: str) -> None:
-    """404 for a primary key that cannot be one (e.g. "abc" for an integer key):
-    simple-history's views pass it to the database unchecked (a server error)."""
+def can_be_key(field: models.Field, value: object) -> bool:
+    """Whether a posted value can be a value of `field` (a key): "abc" for an
+    integer key cannot, and passed to the database unchecked it was a server
+    error (history URLs, action selections, autocomplete choices)."""
     try:
-        model._meta.pk.to_python(value)  # type: ignore[union-attr]
+        field.to_python(value)
     except ValidationError:
-        raise Http404 from None
+        return False
+    return True
+
+
+def valid_pk_or_404(model: type[models.Model], value: str) -> None:
+    """404 for a primary key that cannot be one: simple-history's views pass it
+    to the database unchecked."""
+    if not can_be_key(model._meta.pk, value):  # type: ignore[arg-type]
+        raise Http404
 
 
 class KeyCheckingAutocompleteSelect(AutocompleteSelect):
@@ -56,14 +65,7 @@ class KeyCheckingAutocompleteSelect(AutocompleteSelect):
         target = remote.model._meta.get_field(
             getattr(remote, "field_name", None) or remote.model._meta.pk.name
         )
-        keys = []
-        for item in value:
-            try:
-                target.to_python(item)
-            except ValidationError:
-                continue
-            keys.append(item)
-        return super().optgroups(name, keys, attr)
+        return super().optgroups(name, [item for item in value if can_be_key(target, item)], attr)
 
 
 class CappedInlineFormSet(BaseInlineFormSet):
@@ -223,10 +225,8 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
 
     def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         # Django filters by the posted ids unchecked: "abc" was a server error.
-        try:
-            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
-                self.model._meta.pk.to_python(value)  # type: ignore[union-attr]
-        except ValidationError:
+        pk = self.model._meta.pk  # type: ignore[attr-defined]
+        if not all(can_be_key(pk, value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
             self.message_user(
                 request, _("The selected rows are not valid; nothing was done."), messages.ERROR
             )
