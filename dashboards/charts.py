@@ -24,7 +24,13 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
 from crm_models.selectors.metrics import user_sees_campaign_metrics
-from dashboards.periods import DATE_FORMAT_MESSAGE, DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
+from dashboards.periods import (
+    DATE_FORMAT_MESSAGE,
+    DATE_RANGE_MESSAGE,
+    DATE_RANGE_PARAMS,
+    EARLIEST_DATE,
+    LATEST_DATE,
+)
 
 CHARTS_PERMISSION = "admin_tools_stats.view_dashboardstats"
 # Parameters the package's own chart form sends with every request.
@@ -87,7 +93,7 @@ def chart_parameter_error(query: QueryDict, chart: DashboardStats) -> str:
         if day is None:
             return str(DATE_FORMAT_MESSAGE)
         if not EARLIEST_DATE <= day <= LATEST_DATE:
-            return DATE_RANGE_MESSAGE % {"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()}
+            return DATE_RANGE_MESSAGE % DATE_RANGE_PARAMS
     return ""
 
 

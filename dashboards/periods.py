@@ -25,6 +25,7 @@ MAX_PERIOD_DAYS = 3660
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
 DATE_RANGE_MESSAGE = _("Enter dates from %(first)s to %(last)s.")
+DATE_RANGE_PARAMS = {"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()}
 
 
 class Preset(models.TextChoices):
@@ -90,10 +91,7 @@ class PeriodForm(forms.Form):
         if date_from or date_to:
             period = Period(date_from or preset.date_from, date_to or preset.date_to, Preset.CUSTOM)
         if period.date_from < EARLIEST_DATE or period.date_to > LATEST_DATE:
-            raise forms.ValidationError(
-                DATE_RANGE_MESSAGE,
-                params={"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()},
-            )
+            raise forms.ValidationError(DATE_RANGE_MESSAGE, params=DATE_RANGE_PARAMS)
         if period.date_from > period.date_to:
             raise forms.ValidationError(PERIOD_REVERSED_MESSAGE)
         if period.days > MAX_PERIOD_DAYS:
