@@ -8,7 +8,8 @@ test client (in-process, so "server time" is Django + PostgreSQL, no network):
 first as the project serves it, then with Django's defaults (exact COUNT(*) of
 the filtered and of the whole list, icontains search, "-pk" tie-breaker, the
 search indexes of migration 0004 dropped inside a rolled-back transaction).
-Prints the median of RUNS requests and the query count of each.
+Prints the median of RUNS requests and the query count of each; the two
+databases are measured page by page, back to back.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_big \\
     SMALL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_small \\
@@ -29,6 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 75.0
@@ -46,28 +48,79 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--small-leads", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", default="", metavar="TEXT", help="measure only the pages whose name contains TEXT"
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:
-        measure(args.leads, args.runs)
+    if args.serve:
+        serve(args.leads, args.runs, args.only)
         return
     big_url = os.environ.get("DATABASE_URL", "")
     small_url = os.environ.get("SMALL_DATABASE_URL", "")
     if not big_url.startswith("postgres") or not small_url.startswith("postgres"):
         sys.exit("Set DATABASE_URL and SMALL_DATABASE_URL to two PostgreSQL databases (postgres://...).")
-    big = run_worker(big_url, args.leads, args.runs)
-    small = run_worker(small_url, args.small_leads, args.runs)
-    report(big, small, args.leads, args.small_leads)
+    big = Worker(big_url, args.leads, args.runs, args.only)
+    small = Worker(small_url, args.small_leads, args.runs, args.only)
+    results: dict[str, dict[str, dict]] = {"big": {}, "small": {}}
+    # Page by page, the large and the small database back to back, so that a
+    # change in the shared machine's speed during the run (it varies by half
+    # over minutes) affects both sides of a page's growth ratio alike.
+    for name in big.pages:
+        results["big"][name] = big.measure(name)
+        results["small"][name] = small.measure(name)
+    load = (big.close(), small.close())
+    report(results["big"], results["small"], load, args.leads, args.small_leads)
 
 
-def run_worker(url: str, leads: int, runs: int) -> dict:
-    env = {**os.environ, "DATABASE_URL": url}
-    command = [sys.executable, __file__, "--measure", "--leads", str(leads), "--runs", str(runs)]
-    output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+class Worker:
+    """A process measuring pages on one database (each Django process has one)."""
+
+    def __init__(self, url: str, leads: int, runs: int, only: str) -> None:
+        command = [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--leads",
+            str(leads),
+            "--runs",
+            str(runs),
+            "--only",
+            only,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            env={**os.environ, "DATABASE_URL": url},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self.pages = self._read()
+
+    def _read(self) -> Any:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"the worker stopped (exit status {self.process.wait()})")
+        return json.loads(line)
+
+    def measure(self, name: str) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(name) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> float:
+        """The load average the worker saw at the end."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        load = self._read()
+        self.process.wait()
+        return float(load)
 
 
-def report(big: dict, small: dict, leads: int, small_leads: int) -> None:
+def report(big: dict, small: dict, load: tuple[float, float], leads: int, small_leads: int) -> None:
     header = (
         f"{'page':44} {'opt ms':>7} {'q':>3} {'default ms':>10} {'q':>3} {'gain':>6} "
         f"{'opt ' + short(small_leads) + ' ms':>10} {'growth':>6}  ok"
@@ -76,7 +129,6 @@ def report(big: dict, small: dict, leads: int, small_leads: int) -> None:
     print(header)
     print("-" * len(header))
     failures = 0
-    load = (big.pop("_load")["loadavg"], small.pop("_load")["loadavg"])
     for name, row in big.items():
         base = small.get(name)
         growth = row["opt_ms"] / base["opt_ms"] if base else None
@@ -234,7 +286,10 @@ def django_defaults() -> Iterator[None]:
 
     from crm_models.admin.base import CrmModelAdmin
 
-    search_indexes = importlib.import_module("crm_models.migrations.0004_search_indexes").SEARCH_INDEXES
+    search_indexes = [
+        *importlib.import_module("crm_models.migrations.0004_search_indexes").SEARCH_INDEXES,
+        importlib.import_module("crm_models.migrations.0010_lead_name_prefix_index").NAME_INDEX,
+    ]
     admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
     for admin in admins:
         admin.paginator = Paginator
@@ -272,7 +327,9 @@ def time_page(client: object, url: str, params: dict[str, str], runs: int) -> tu
     return statistics.median(timings), len(queries)
 
 
-def measure(leads: int, runs: int) -> None:
+def serve(leads: int, runs: int, only: str) -> None:
+    """The worker: prints the names of its pages, then measures each page named
+    on its standard input; at the end of the input, prints the load average."""
     setup_django()
     from django.contrib.auth.models import User
     from django.db import connection
@@ -281,24 +338,26 @@ def measure(leads: int, runs: int) -> None:
     if connection.vendor != "postgresql":
         sys.exit("The benchmark needs PostgreSQL.")
     load(leads)
-    pages = cases()
+    pages = {name: (username, url, params) for name, username, url, params in cases() if only in name}
     clients = {}
     for username in ("admin", "operator", "manager"):
         clients[username] = Client()
         clients[username].force_login(
             User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend"
         )
-    results: dict[str, dict] = {}
-    # Each page's two variants are measured back to back, so that a change in the
-    # machine's load affects both alike.
-    for name, username, url, params in pages:
+    print(json.dumps(list(pages)), flush=True)
+    for line in sys.stdin:
+        name = json.loads(line)
+        username, url, params = pages[name]
+        # The page's two variants back to back, for the same reason as above.
         opt_ms, opt_q = time_page(clients[username], url, params, runs)
         with django_defaults():
             def_ms, def_q = time_page(clients[username], url, params, runs)
-        results[name] = {"opt_ms": opt_ms, "opt_q": opt_q, "def_ms": def_ms, "def_q": def_q}
-        log(f"  {name}: {opt_ms:.1f} ms, {opt_q} queries; Django defaults {def_ms:.1f} ms, {def_q} queries")
-    results["_load"] = {"loadavg": os.getloadavg()[0]}
-    print(json.dumps(results))
+        log(
+            f"  {short(leads)} {name}: {opt_ms:.1f} ms, {opt_q} queries; Django defaults {def_ms:.1f} ms, {def_q} queries"
+        )
+        print(json.dumps({"opt_ms": opt_ms, "opt_q": opt_q, "def_ms": def_ms, "def_q": def_q}), flush=True)
+    print(json.dumps(os.getloadavg()[0]), flush=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,15 @@ TERMS = [
     # Words that another word starts with count once (search.search_words).
     "el ELENA elen moroz",
     "mor mor",
+    # Three words, each in a field of its own: first name, last name, company;
+    # e-mail, first name, company.
+    "anna petrova elektra",
+    "elektra moroz.anna ANNA",
+    # Cyrillic words, and a Cyrillic with a Latin one (e-mail).
+    "иван смирн",
+    "СМИРНОВ ivan.s",
+    # A word outside ASCII and Cyrillic: the AND-of-ORs formulation (search._case_safe).
+    "élodie MOR",
     "zorro elena",
 ]
 
@@ -43,6 +52,10 @@ PEOPLE = [
     ("Ivan", "Morozov", "", "ivan@example.com"),
     ("Olga", "Elenina", "Mor", ""),
     ("Zorro", "Elen", "", "zorro@example.com"),
+    ("Иван", "Смирнов", "", "ivan.smirnov@example.com"),
+    ("Смирнов", "Иванов", "", ""),
+    ("Élodie", "Moreau", "", "elodie@example.com"),
+    ("Élodie", "Petrova", "Morel", ""),
 ]
 
 
