@@ -8,8 +8,10 @@ test client (in-process, so "server time" is Django + PostgreSQL, no network):
 first as the project serves it, then with Django's defaults (exact COUNT(*) of
 the filtered and of the whole list, icontains search, "-pk" tie-breaker, the
 search indexes of migration 0004 dropped inside a rolled-back transaction).
-Prints the median of RUNS requests and the query count of each; the two
-databases are measured page by page, back to back.
+Prints the median of RUNS requests and the query count of each. The two
+databases are served by two worker processes and asked for the same page in
+turn, request by request, so that the growth ratio (1M / 10k) compares requests
+made seconds apart on this shared, unevenly fast machine.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_big \\
     SMALL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_small \\
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -54,21 +56,40 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.leads, args.runs, args.only)
+        serve(args.leads, args.only)
         return
     big_url = os.environ.get("DATABASE_URL", "")
     small_url = os.environ.get("SMALL_DATABASE_URL", "")
     if not big_url.startswith("postgres") or not small_url.startswith("postgres"):
         sys.exit("Set DATABASE_URL and SMALL_DATABASE_URL to two PostgreSQL databases (postgres://...).")
-    big = Worker(big_url, args.leads, args.runs, args.only)
-    small = Worker(small_url, args.small_leads, args.runs, args.only)
+    big = Worker(big_url, args.leads, args.only)
+    small = Worker(small_url, args.small_leads, args.only)
     results: dict[str, dict[str, dict]] = {"big": {}, "small": {}}
-    # Page by page, the large and the small database back to back, so that a
-    # change in the shared machine's speed during the run (it varies by half
-    # over minutes) affects both sides of a page's growth ratio alike.
     for name in big.pages:
-        results["big"][name] = big.measure(name)
-        results["small"][name] = small.measure(name)
+        for worker in (big, small):
+            worker.ask("warm", name)
+        # The same page on the large and the small database in turn, request by
+        # request: the shared machine's speed changes by half within minutes,
+        # and a page's growth ratio must not measure that.
+        timings: dict[Worker, list[float]] = {big: [], small: []}
+        for _ in range(args.runs):
+            for worker in (big, small):
+                timings[worker].append(worker.ask("time", name))
+        # Django's defaults (at 1M only, for the gain), right after.
+        big.ask("warm defaults", name)
+        with_defaults = [big.ask("time defaults", name) for _ in range(args.runs)]
+        results["big"][name] = {
+            "opt_ms": statistics.median(timings[big]),
+            "opt_q": big.ask("queries", name),
+            "def_ms": statistics.median(with_defaults),
+            "def_q": big.ask("queries defaults", name),
+        }
+        results["small"][name] = {"opt_ms": statistics.median(timings[small])}
+        log(
+            f"  {name}: {results['big'][name]['opt_ms']:.1f} ms at {short(args.leads)}, "
+            f"{results['small'][name]['opt_ms']:.1f} ms at {short(args.small_leads)}; "
+            f"Django's defaults {results['big'][name]['def_ms']:.1f} ms"
+        )
     load = (big.close(), small.close())
     report(results["big"], results["small"], load, args.leads, args.small_leads)
 
@@ -76,18 +97,8 @@ def main() -> None:
 class Worker:
     """A process measuring pages on one database (each Django process has one)."""
 
-    def __init__(self, url: str, leads: int, runs: int, only: str) -> None:
-        command = [
-            sys.executable,
-            __file__,
-            "--serve",
-            "--leads",
-            str(leads),
-            "--runs",
-            str(runs),
-            "--only",
-            only,
-        ]
+    def __init__(self, url: str, leads: int, only: str) -> None:
+        command = [sys.executable, __file__, "--serve", "--leads", str(leads), "--only", only]
         self.process = subprocess.Popen(
             command,
             env={**os.environ, "DATABASE_URL": url},
@@ -105,9 +116,9 @@ class Worker:
             sys.exit(f"the worker stopped (exit status {self.process.wait()})")
         return json.loads(line)
 
-    def measure(self, name: str) -> dict:
+    def ask(self, command: str, name: str) -> Any:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(name) + "\n")
+        self.process.stdin.write(json.dumps([command, name]) + "\n")
         self.process.stdin.flush()
         return self._read()
 
@@ -309,31 +320,16 @@ def django_defaults() -> Iterator[None]:
                 admin.__dict__.pop(attribute, None)
 
 
-def time_page(client: object, url: str, params: dict[str, str], runs: int) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(2):  # warm caches: templates, the table's pages in shared buffers
-        response = client.get(url, params)  # type: ignore[attr-defined]
-        if response.status_code != 200:
-            raise SystemExit(f"{url} {params}: HTTP {response.status_code}")
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(url, params)  # type: ignore[attr-defined]
-        timings.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url, params)  # type: ignore[attr-defined]
-    return statistics.median(timings), len(queries)
-
-
-def serve(leads: int, runs: int, only: str) -> None:
-    """The worker: prints the names of its pages, then measures each page named
-    on its standard input; at the end of the input, prints the load average."""
+def serve(leads: int, only: str) -> None:
+    """The worker: prints the names of its pages, then answers the commands on
+    its standard input, one per line: [action, page name], the action "warm",
+    "time" or "queries", followed by " defaults" for Django's defaults. At the
+    end of the input, prints the load average."""
     setup_django()
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     if connection.vendor != "postgresql":
         sys.exit("The benchmark needs PostgreSQL.")
@@ -347,16 +343,26 @@ def serve(leads: int, runs: int, only: str) -> None:
         )
     print(json.dumps(list(pages)), flush=True)
     for line in sys.stdin:
-        name = json.loads(line)
+        command, name = json.loads(line)
         username, url, params = pages[name]
-        # The page's two variants back to back, for the same reason as above.
-        opt_ms, opt_q = time_page(clients[username], url, params, runs)
-        with django_defaults():
-            def_ms, def_q = time_page(clients[username], url, params, runs)
-        log(
-            f"  {short(leads)} {name}: {opt_ms:.1f} ms, {opt_q} queries; Django defaults {def_ms:.1f} ms, {def_q} queries"
-        )
-        print(json.dumps({"opt_ms": opt_ms, "opt_q": opt_q, "def_ms": def_ms, "def_q": def_q}), flush=True)
+        client = clients[username]
+        with django_defaults() if command.endswith("defaults") else nullcontext():
+            action = command.split()[0]
+            if action == "warm":
+                for _ in range(2):  # templates, the table's pages in shared buffers
+                    response = client.get(url, params)
+                    if response.status_code != 200:
+                        raise SystemExit(f"{url} {params}: HTTP {response.status_code}")
+                answer: float | int = 0
+            elif action == "time":
+                started = time.perf_counter()
+                client.get(url, params)
+                answer = (time.perf_counter() - started) * 1000
+            else:
+                with CaptureQueriesContext(connection) as queries:
+                    client.get(url, params)
+                answer = len(queries)
+        print(json.dumps(answer), flush=True)
     print(json.dumps(os.getloadavg()[0]), flush=True)
 
 

@@ -1,10 +1,13 @@
 """List-column helpers of crm_models/admin/display.py."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
+from django.contrib.humanize.templatetags import humanize
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import localize
+from django.utils.html import format_html
 
 from crm_models.admin.display import relative_time, status_badge
 from crm_models.models import LeadStatus
@@ -15,6 +18,46 @@ def test_relative_time_tooltip_is_in_local_time() -> None:
     # 09:30 UTC is 12:30 in Moscow.
     html = relative_time(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
     assert 'title="March 2, 2026, 12:30 p.m."' in html
+
+
+# Offsets from now: seconds, minutes, hours, days, weeks, months, years, both
+# ways, and the same offsets again (the second time from the memoized strings).
+OFFSETS = [
+    timedelta(seconds=seconds)
+    for seconds in (
+        0, 1, 59, 60, 61, 3599, 3600, 7322, 86399, 86400, 90061, 3 * 86400 + 7200,
+        8 * 86400, 40 * 86400, 65 * 86400 + 3600, 366 * 86400, 800 * 86400,
+    )
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "America/New_York"])
+def test_relative_time_reads_as_djangos_naturaltime_and_localize(
+    language: str, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = timezone.now()
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return now
+
+    monkeypatch.setattr(humanize, "datetime", FrozenDatetime)
+    moments = [now + sign * offset for offset in OFFSETS for sign in (-1, 1)]
+    moments += [
+        datetime(2026, month, 1 + month, hour, 5 * hour % 60, tzinfo=UTC)
+        for month in range(1, 13)
+        for hour in (0, 11, 12, 13, 23)
+    ]
+    with translation.override(language), override_settings(TIME_ZONE=zone):
+        for moment in moments * 2:
+            expected = format_html(
+                '<span title="{}">{}</span>',
+                localize(timezone.localtime(moment)),
+                humanize.naturaltime(moment),
+            )
+            assert relative_time(moment) == expected, moment
 
 
 def test_relative_time_of_nothing() -> None:
