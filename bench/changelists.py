@@ -78,13 +78,20 @@ def main() -> None:
         # Django's defaults (at 1M only, for the gain), right after.
         big.ask("warm defaults", name)
         with_defaults = [big.ask("time defaults", name) for _ in range(args.runs)]
+        queries, rows = big.ask("queries", name)
+        small_queries, small_rows = small.ask("queries", name)
         results["big"][name] = {
             "opt_ms": statistics.median(timings[big]),
-            "opt_q": big.ask("queries", name),
+            "opt_q": queries,
+            "rows": rows,
             "def_ms": statistics.median(with_defaults),
-            "def_q": big.ask("queries defaults", name),
+            "def_q": big.ask("queries defaults", name)[0],
         }
-        results["small"][name] = {"opt_ms": statistics.median(timings[small])}
+        results["small"][name] = {
+            "opt_ms": statistics.median(timings[small]),
+            "q": small_queries,
+            "rows": small_rows,
+        }
         log(
             f"  {name}: {results['big'][name]['opt_ms']:.1f} ms at {short(args.leads)}, "
             f"{results['small'][name]['opt_ms']:.1f} ms at {short(args.small_leads)}; "
@@ -134,7 +141,7 @@ class Worker:
 def report(big: dict, small: dict, load: tuple[float, float], leads: int, small_leads: int) -> None:
     header = (
         f"{'page':44} {'opt ms':>7} {'q':>3} {'default ms':>10} {'q':>3} {'gain':>6} "
-        f"{'opt ' + short(small_leads) + ' ms':>10} {'growth':>6}  ok"
+        f"{'opt ' + short(small_leads) + ' ms':>10} {'q':>3} {'growth':>6} {'rows':>7}  ok"
     )
     print(f"\nChangelists at {leads:,} leads (median of runs; server time in-process)\n")
     print(header)
@@ -148,16 +155,22 @@ def report(big: dict, small: dict, load: tuple[float, float], leads: int, small_
         print(
             f"{name:44} {row['opt_ms']:7.1f} {row['opt_q']:3d} {row['def_ms']:10.1f} {row['def_q']:3d} "
             f"{row['def_ms'] / row['opt_ms']:5.1f}x "
-            f"{(base['opt_ms'] if base else float('nan')):10.1f} "
-            f"{(f'{growth:5.2f}x' if growth else '   n/a'):>6}  {'yes' if ok else 'NO'}"
+            f"{(base['opt_ms'] if base else float('nan')):10.1f} {(base['q'] if base else 0):3d} "
+            f"{(f'{growth:5.2f}x' if growth else '   n/a'):>6} "
+            f"{rows(row) + '/' + (rows(base) if base else '-'):>7}  {'yes' if ok else 'NO'}"
         )
     print(
         f"\nopt = as served; default = Django's defaults (exact counts, icontains search, '-pk' "
         f"tie-break, no search indexes); gain = default / opt; growth = opt at {short(leads)} / opt at "
-        f"{short(small_leads)} (pages under 10 ms pass whatever their growth). "
+        f"{short(small_leads)} (pages under 10 ms pass whatever their growth); rows = rows listed on "
+        f"the page at {short(leads)} / at {short(small_leads)}. "
         f"{'All pages on target.' if not failures else f'{failures} page(s) off target.'}"
         f"\nLoad average during the runs: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} CPUs."
     )
+
+
+def rows(result: dict) -> str:
+    return "-" if result["rows"] is None else str(result["rows"])
 
 
 def short(number: int) -> str:
@@ -323,7 +336,8 @@ def django_defaults() -> Iterator[None]:
 def serve(leads: int, only: str) -> None:
     """The worker: prints the names of its pages, then answers the commands on
     its standard input, one per line: [action, page name], the action "warm",
-    "time" or "queries", followed by " defaults" for Django's defaults. At the
+    "time" or "queries" (answered with the query count and the rows listed),
+    followed by " defaults" for Django's defaults. At the
     end of the input, prints the load average."""
     setup_django()
     from django.contrib.auth.models import User
@@ -353,15 +367,17 @@ def serve(leads: int, only: str) -> None:
                     response = client.get(url, params)
                     if response.status_code != 200:
                         raise SystemExit(f"{url} {params}: HTTP {response.status_code}")
-                answer: float | int = 0
+                answer: float | list | int = 0
             elif action == "time":
                 started = time.perf_counter()
                 client.get(url, params)
                 answer = (time.perf_counter() - started) * 1000
             else:
                 with CaptureQueriesContext(connection) as queries:
-                    client.get(url, params)
-                answer = len(queries)
+                    response = client.get(url, params)
+                changelist = (response.context or {}).get("cl")
+                listed = None if changelist is None else len(changelist.result_list)
+                answer = [len(queries), listed]
         print(json.dumps(answer), flush=True)
     print(json.dumps(os.getloadavg()[0]), flush=True)
 
