@@ -20,7 +20,7 @@ from crm_models.normalization import normalize_email, phone_search_term
 # Words of a search term that count; more only slow the query down.
 MAX_SEARCH_WORDS = 4
 # When PostgreSQL expects at most this many leads to match a search (of several
-# words for the lead list; any search of contracts and interactions), they are
+# words for the customer list; any search of contracts and interactions), they are
 # found first, on their indexes, and the listed rows by their ids; above it, the
 # list is walked in its order, testing each row (a page fills quickly).
 RELATED_IDS_LIMIT = 5000
@@ -142,9 +142,9 @@ def _few_leads(condition: Q) -> QuerySet | None:
 
     The subquery is DISTINCT, which PostgreSQL cannot fold into a join of the
     list with the leads: it finds the leads on their indexes, then the listed
-    rows by id (or lead id), then sorts them for the page. Folded into a join, it
-    walks the list in its order and tests each row's lead, 50,000 rows at a
-    million leads for a page of "Иван Смирн"."""
+    rows by lead id, then sorts them for the page. Folded into a join, it walks
+    the list in its order and tests each row's lead: 0.4-0.8 s at a million
+    leads for the interactions of a name that matches a few thousand."""
     leads = Lead.objects.filter(condition)
     estimate = planner_row_estimate(leads)
     if estimate is None or estimate > RELATED_IDS_LIMIT:
@@ -163,11 +163,18 @@ def lead_search_q(*, term: str, prefix: str = "") -> Q | None:
 
     A term that reads as a phone number matches the phone exactly; one with "@"
     matches e-mails starting with it; otherwise every word must start the first
-    name, last name, e-mail or company. A name of several words that PostgreSQL
-    expects few leads to match is looked up first (see _few_leads).
+    name, last name, e-mail or company.
+
+    Through a join (the customer list), a name of several words that PostgreSQL
+    expects few leads to match is looked up first (see _few_leads). The lead
+    list takes the condition itself: a search's page there is counted by
+    collecting its keys (admin/changelist.py), a query PostgreSQL answers from
+    the name indexes, reading the date of each matching lead as it goes; looked
+    up first, the 2,258 leads of "Иван Смирн" at a million leads were then each
+    found again by id for their date (24 ms against 8 ms).
     """
     condition = _lead_q(term, prefix)
-    if condition is None or not _several_name_words(term):
+    if condition is None or not prefix or not _several_name_words(term):
         return condition
     few = _few_leads(_words_q(search_words(term), prefix=""))
     return condition if few is None else Q(**{f"{prefix}pk__in": few})

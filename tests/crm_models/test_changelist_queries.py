@@ -32,10 +32,12 @@ FILTER_CHOICES = 1
 # The chosen option of an autocomplete filter (owner), shown by name: unfold's
 # filter reads it twice (its form field, then its widget).
 SELECTED_CHOICE = 2
-# A contract or interaction search, and a lead search of several words, first
-# asks PostgreSQL how many leads match; when few, the list then finds them by id
-# inside its own queries (a subquery, selectors/search.py), so no query collects
-# the ids any more (it took one more query before issue 8's second round).
+# A contract or interaction search, and a customer search of several words,
+# first asks PostgreSQL how many leads match; when few, the list then
+# finds them by id inside its own queries (a subquery, selectors/search.py), so
+# no query collects the ids any more (it took one more query before issue 8's
+# second round). A lead search of several words is the lead list's own
+# condition: no such question (session 5).
 RELATED_IDS = ESTIMATE
 
 
@@ -72,11 +74,12 @@ CASES = [
     ("operator", "lead", {"q": "8 (926) 000-00-01"}, REQUEST_QUERIES + LIST_QUERIES),
     ("operator", "lead", {"q": "LEAD1@"}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
-    ("marketer", "lead", {"q": "Ivan Pet"}, REQUEST_QUERIES + RELATED_IDS + LIST_QUERIES),
+    ("marketer", "lead", {"q": "Ivan Pet"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {"owner__id__exact": "1"}, REQUEST_QUERIES + SELECTED_CHOICE + LIST_QUERIES),
     ("manager", "customer", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
+    ("manager", "customer", {"q": "Ivan Pet"}, REQUEST_QUERIES + RELATED_IDS + LIST_QUERIES),
     ("administrator", "customer", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("manager", "contract", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("manager", "contract", {"q": "Contract"}, REQUEST_QUERIES + FILTER_CHOICES + RELATED_IDS + LIST_QUERIES),

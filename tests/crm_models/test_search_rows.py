@@ -6,10 +6,12 @@ superuser.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
@@ -185,3 +187,34 @@ def test_searches_find_exactly_the_matching_rows_in_scope(
 )
 def test_words_that_another_word_starts_with_count_once(term: str, words: list[str]) -> None:
     assert search.search_words(term) == words
+
+
+def fields_of(branch: Any) -> list[str]:
+    """The lead fields an AND of prefix conditions tests, in order."""
+    names = []
+    for child in branch.children:
+        assert isinstance(child, tuple), branch
+        name = child[0].split("__")[0]
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def test_each_word_gets_a_field_of_its_own() -> None:
+    """Two words that neither starts: an OR of the 12 ways to give each word a
+    different field, so that a first and a last name are one AND, which
+    lead_name_prefix_idx serves in one probe (migration 0010)."""
+    condition = search._words_q(["Ivan", "Petrov"], prefix="")
+    assert condition.connector == Q.OR
+    assert len(condition.children) == 12
+    pairs = [fields_of(branch) for branch in condition.children]
+    assert ["first_name", "last_name"] in pairs
+    assert ["last_name", "first_name"] in pairs
+    assert all(len(set(fields)) == 2 for fields in pairs)
+    assert len(search._words_q(["Ivan", "Petrov", "Acme"], prefix="").children) == 24
+
+
+def test_words_outside_ascii_and_cyrillic_keep_the_and_of_ors() -> None:
+    # 2 x 2 choices (names or e-mail) for each of the two words.
+    condition = search._words_q(["Élodie", "Mor"], prefix="")
+    assert len(condition.children) == 4
