@@ -66,7 +66,9 @@ def relative_time(value: datetime | None) -> str:
 
 
 class _Memoized:
-    """One of humanize's translated strings, formatted once per language and values."""
+    """One of humanize's translated strings, formatted once per language and
+    values. The values are counts of a unit and, for "%(delta)s ago", two
+    adjacent units ("1 year, 3 months"), so a language holds a few thousand."""
 
     def __init__(self, text: Any) -> None:
         self.text = text

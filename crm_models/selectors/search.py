@@ -108,12 +108,17 @@ def _words_q(words: list[str], prefix: str) -> Q:
         return reduce(
             or_,
             (
-                reduce(and_, (_field_q(field, word, prefix) for field, word in zip(fields, words, strict=True)))
+                reduce(
+                    and_, (_field_q(field, word, prefix) for field, word in zip(fields, words, strict=True))
+                )
                 for fields in itertools.permutations(WORD_FIELDS, len(words))
             ),
         )
     choices = [
-        (reduce(or_, (_field_q(field, word, prefix) for field in WORD_FIELDS[:-1])), _field_q("email", word, prefix))
+        (
+            reduce(or_, (_field_q(field, word, prefix) for field in WORD_FIELDS[:-1])),
+            _field_q("email", word, prefix),
+        )
         for word in words
     ]
     if len(words) == 1:
