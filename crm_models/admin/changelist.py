@@ -76,9 +76,11 @@ class EstimatedCountPaginator(Paginator):
             pks = list(queryset.values_list("pk", flat=True)[: EXACT_COUNT_LIMIT + 1])
             capped = len(pks)
             if capped <= EXACT_COUNT_LIMIT:
-                # An empty list still runs its page query, so that a page costs
-                # the same number of queries whether or not anything matched.
-                self.pks = pks or None
+                # Also when nothing matched: the page is then known to be empty,
+                # without a page query that would run the search again (a
+                # search of several common words whose combination matches no
+                # customer: 40-55 ms at a million leads).
+                self.pks = pks
         else:
             capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:

@@ -39,6 +39,9 @@ SELECTED_CHOICE = 2
 # second round). A lead search of several words is the lead list's own
 # condition: no such question (session 5).
 RELATED_IDS = ESTIMATE
+# A search that matches nothing is known to be empty once its keys are counted:
+# no page query runs the search again.
+EMPTY_PAGE = -1
 
 
 def build(users: dict[str, User], copies: int) -> None:
@@ -71,15 +74,18 @@ CASES = [
     ("operator", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("operator", "lead", {"status__exact": LeadStatus.NEW}, REQUEST_QUERIES + LIST_QUERIES),
     ("operator", "lead", {"q": "Ivan"}, REQUEST_QUERIES + LIST_QUERIES),
-    ("operator", "lead", {"q": "8 (926) 000-00-01"}, REQUEST_QUERIES + LIST_QUERIES),
-    ("operator", "lead", {"q": "LEAD1@"}, REQUEST_QUERIES + LIST_QUERIES),
+    # A phone and an e-mail prefix that no lead has (the factories' are +7926...
+    # and lead<n>@client.example).
+    ("operator", "lead", {"q": "8 (999) 000-00-01"}, REQUEST_QUERIES + LIST_QUERIES + EMPTY_PAGE),
+    ("operator", "lead", {"q": "NOBODY@"}, REQUEST_QUERIES + LIST_QUERIES + EMPTY_PAGE),
     ("manager", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("marketer", "lead", {"q": "Ivan Pet"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {"owner__id__exact": "1"}, REQUEST_QUERIES + SELECTED_CHOICE + LIST_QUERIES),
     ("manager", "customer", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
-    ("manager", "customer", {"q": "Ivan Pet"}, REQUEST_QUERIES + RELATED_IDS + LIST_QUERIES),
+    # Two words no customer's lead has.
+    ("manager", "customer", {"q": "Zzqx Qqzx"}, REQUEST_QUERIES + RELATED_IDS + LIST_QUERIES + EMPTY_PAGE),
     ("administrator", "customer", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("manager", "contract", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("manager", "contract", {"q": "Contract"}, REQUEST_QUERIES + FILTER_CHOICES + RELATED_IDS + LIST_QUERIES),
