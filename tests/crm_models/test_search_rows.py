@@ -66,13 +66,21 @@ def matches(lead: Lead, term: str) -> bool:
     otherwise each of the first four words starts one of the four fields."""
     if "@" in term:
         return lead.email.startswith(term.strip().lower())
-    fields = [lead.first_name.upper(), lead.last_name.upper(), lead.company.upper()]
+    fields = [upper(lead.first_name), upper(lead.last_name), upper(lead.company)]
     for word in term.split()[: search.MAX_SEARCH_WORDS]:
         if not (
-            any(field.startswith(word.upper()) for field in fields) or lead.email.startswith(word.lower())
+            any(field.startswith(upper(word)) for field in fields) or lead.email.startswith(word.lower())
         ):
             return False
     return True
+
+
+def upper(text: str) -> str:
+    """Upper case as the database compares names: SQLite's LIKE ignores the case
+    of ASCII letters only (Django's documented limitation; the demo database)."""
+    if connection.vendor == "sqlite":
+        return "".join(char.upper() if char.isascii() else char for char in text)
+    return text.upper()
 
 
 def build(users: dict[str, User]) -> None:
@@ -168,10 +176,12 @@ def test_searches_find_exactly_the_matching_rows_in_scope(
                 or contract.name.upper().startswith(term.strip().upper())
             }
             assert found(client, "contract", term) == expected_contracts, term
-    # The data has matches for every term but the last.
-    assert [any(matches(lead, term) for lead in leads) for term in TERMS] == [True] * (len(TERMS) - 1) + [
-        False
-    ]
+    # The data has matches for every term but the last (on SQLite, the terms that
+    # differ from the data in the case of a non-ASCII letter match nothing).
+    if connection.vendor != "sqlite":
+        assert [any(matches(lead, term) for lead in leads) for term in TERMS] == [True] * (len(TERMS) - 1) + [
+            False
+        ]
 
 
 @pytest.mark.parametrize(
