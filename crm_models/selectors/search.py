@@ -1,5 +1,5 @@
 """Search conditions for the admin's search boxes, shaped for the indexes of
-migration 0004_search_indexes.
+migrations 0004_search_indexes, 0006 (e-mail) and 0010 (last and first name).
 
 Django's stock search is `icontains` on every field, a scan of the whole table
 that no B-tree can serve. Here a phone is matched exactly in its normalized form,
