@@ -64,8 +64,9 @@ def search_words(term: str) -> list[str]:
     ]
 
 
-# The fields a word of a name search may start, in the order of _field_q.
-WORD_FIELDS = ("first_name", "last_name", "company", "email")
+# The fields a word of a name search may start: the names, and the e-mail.
+NAME_FIELDS = ("first_name", "last_name", "company")
+WORD_FIELDS = (*NAME_FIELDS, "email")
 
 
 def _field_q(field: str, word: str, prefix: str) -> Q:
@@ -116,7 +117,7 @@ def _words_q(words: list[str], prefix: str) -> Q:
         )
     choices = [
         (
-            reduce(or_, (_field_q(field, word, prefix) for field in WORD_FIELDS[:-1])),
+            reduce(or_, (_field_q(field, word, prefix) for field in NAME_FIELDS)),
             _field_q("email", word, prefix),
         )
         for word in words
