@@ -312,7 +312,7 @@ def django_defaults() -> Iterator[None]:
 
     search_indexes = [
         *importlib.import_module("crm_models.migrations.0004_search_indexes").SEARCH_INDEXES,
-        importlib.import_module("crm_models.migrations.0010_lead_name_prefix_index").NAME_INDEX,
+        importlib.import_module("crm_models.migrations.0011_lead_name_email_prefix_index").INDEX,
     ]
     admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
     for admin in admins:

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Q
+from django.db.models.lookups import Exact, StartsWith
 from django.test import Client
 from django.urls import reverse
 
@@ -40,6 +41,9 @@ TERMS = [
     "СМИРНОВ ivan.s",
     # A word outside ASCII and Cyrillic: the AND-of-ORs formulation (search._case_safe).
     "élodie MOR",
+    # An e-mail beside a last name is matched by its first characters
+    # (search._fields_q): LIKE's wildcards there are plain characters.
+    "e_e% morozova",
     "zorro elena",
 ]
 
@@ -58,6 +62,7 @@ PEOPLE = [
     ("Смирнов", "Иванов", "", ""),
     ("Élodie", "Moreau", "", "elodie@example.com"),
     ("Élodie", "Petrova", "Morel", ""),
+    ("Vera", "Morozova", "", "e_e%vera@example.com"),
 ]
 
 
@@ -203,8 +208,10 @@ def fields_of(branch: Any) -> list[str]:
     """The lead fields an AND of prefix conditions tests, in order."""
     names = []
     for child in branch.children:
-        assert isinstance(child, tuple), branch
-        name = child[0].split("__")[0]
+        if isinstance(child, tuple):
+            name = child[0].rsplit("__", 1)[0].split("__")[-1]
+        else:  # an e-mail matched by its first characters (expressions_of)
+            name = child.lhs.source_expressions[0].name.split("__")[-1]
         if name not in names:
             names.append(name)
     return names
@@ -213,7 +220,7 @@ def fields_of(branch: Any) -> list[str]:
 def test_each_word_gets_a_field_of_its_own() -> None:
     """Two words that neither starts: an OR of the 12 ways to give each word a
     different field, so that a first and a last name are one AND, which
-    lead_name_prefix_idx serves in one probe (migration 0010)."""
+    lead_name_email_prefix_idx serves in one probe (migrations 0010, 0011)."""
     condition = search._words_q(["Ivan", "Petrov"], prefix="")
     assert condition.connector == Q.OR
     assert len(condition.children) == 12
@@ -222,6 +229,51 @@ def test_each_word_gets_a_field_of_its_own() -> None:
     assert ["last_name", "first_name"] in pairs
     assert all(len(set(fields)) == 2 for fields in pairs)
     assert len(search._words_q(["Ivan", "Petrov", "Acme"], prefix="").children) == 24
+
+
+def test_an_e_mail_beside_a_last_name_is_matched_by_its_first_characters() -> None:
+    """The branches "e-mail starts with one word, last name with the other"
+    match the e-mail as `LEFT(email, len(word)) = word` and bound its first
+    three characters, both served by lead_name_email_prefix_idx (migration
+    0011), and leave out the e-mail's own prefix condition, which the e-mail
+    index would serve; no other branch does either."""
+    condition = search._words_q(["Elena", "Morozova"], prefix="lead__")
+    by_fields = {
+        tuple(fields_of(branch)): expressions_of(branch)
+        for branch in condition.children
+        if expressions_of(branch)
+    }
+    assert by_fields == {
+        ("last_name", "email"): [
+            ("startswith", "lead__email", 3, "mor"),
+            ("exact", "lead__email", 8, "morozova"),
+        ],
+        ("email", "last_name"): [
+            ("startswith", "lead__email", 3, "ele"),
+            ("exact", "lead__email", 5, "elena"),
+        ],
+    }
+    for branch in condition.children:
+        if expressions_of(branch):
+            assert [child[0] for child in branch.children if isinstance(child, tuple)] == [
+                "lead__last_name__istartswith"
+            ]
+    # A word shorter than the head: bounded and matched by what it has.
+    short = search._words_q(["El", "Morozova"], prefix="")
+    branch = next(branch for branch in short.children if fields_of(branch) == ["email", "last_name"])
+    assert expressions_of(branch) == [("startswith", "email", 3, "el"), ("exact", "email", 2, "el")]
+
+
+def expressions_of(branch: Any) -> list[tuple[str, str, int, str]]:
+    """The e-mail conditions of a branch written as lookups on its first
+    characters: (lookup, field, characters, value)."""
+    found = []
+    for child in branch.children:
+        if not isinstance(child, tuple):
+            assert isinstance(child, StartsWith | Exact), child
+            field, length = child.lhs.source_expressions
+            found.append((child.lookup_name, field.name, length.value, child.rhs))
+    return found
 
 
 def test_words_outside_ascii_and_cyrillic_keep_the_and_of_ors() -> None:
