@@ -130,10 +130,9 @@ def _words_q(words: list[str], prefix: str) -> Q:
     or four). PostgreSQL serves the AND of a last and a first name from the
     composite index lead_name_email_prefix_idx in one probe (migrations 0010
     and 0011): the 2,258 entries of "Иван Смирн" at a million leads, 0.5 ms.
-    Written as an AND,
-    over the words, of ORs of fields, it had to intersect the index matches of
-    each word: the 62,000 leads with a first or last name starting with "Иван"
-    and the 36,000 of "Смирн", 9 ms.
+    Written as an AND, over the words, of ORs of fields, it had to intersect
+    the index matches of each word: the 62,000 leads with a first or last name
+    starting with "Иван" and the 36,000 of "Смирн", 9 ms.
 
     Words with characters outside ASCII and Cyrillic (_case_safe) keep that
     formulation, which needs no reasoning about case: an OR, over which of the
