@@ -42,6 +42,7 @@ EXPECTED_INDEXES = {
         ' "left"((email)::text, 3) text_pattern_ops)'
     ),
     "lead_company_prefix_idx": "(upper((company)::text) text_pattern_ops)",
+    "contract_name_prefix_idx": "(upper((name)::text) text_pattern_ops)",
 }
 
 
