@@ -24,7 +24,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django import DjangoDbBlocker
 from pytest_django.live_server_helper import LiveServer
 from pytest_django.plugin import blocking_manager_key
@@ -231,15 +232,43 @@ def page(
     assert not problems.js_errors, f"JavaScript errors: {problems.js_errors}"
 
 
+def submit_login_form(page: Page, username: str) -> Response | None:
+    """The answer to the login form's POST; None if none came within the timeout."""
+    page.goto("/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    try:
+        with page.expect_response(
+            lambda response: (
+                response.request.method == "POST" and urlsplit(response.url).path == "/admin/login/"
+            )
+        ) as posted:
+            page.click("form#login-form [type=submit]")
+    except PlaywrightTimeoutError:
+        return None
+    return posted.value
+
+
 @pytest.fixture
 def login(page: Page) -> Callable[[str], Page]:
     """Log in through the admin's login form, as a person does."""
 
     def log_in(username: str) -> Page:
-        page.goto("/admin/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("form#login-form [type=submit]")
+        response = submit_login_form(page, username)
+        if response is None:
+            # Seen on session 6's machine in about one full run in six, always
+            # on a module's first login (a freshly launched browser): after
+            # the form's submit the browser saw no navigation at all within
+            # the timeout, while PostgreSQL logged no lock wait and the same
+            # login through gunicorn (bench/loadtest.py) answered every
+            # request. One more try from a logged-out state, said in the
+            # output; a login that answers wrongly, or twice not at all,
+            # still fails.
+            print(f"e2e: the login POST as {username} got no response; submitting the form again")
+            page.context.clear_cookies()
+            response = submit_login_form(page, username)
+            assert response is not None, f"the login POST as {username} got no response, twice"
+        assert response.status == 302, (response.status, response.url)
         page.wait_for_url(re.compile(r"/admin/$"))
         return page
 
