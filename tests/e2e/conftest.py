@@ -13,6 +13,7 @@ offline, with no CDN fonts, scripts or styles.
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from io import StringIO
@@ -262,9 +263,13 @@ def login(page: Page) -> Callable[[str], Page]:
             # the timeout, while PostgreSQL logged no lock wait and the same
             # login through gunicorn (bench/loadtest.py) answered every
             # request. One more try from a logged-out state, said in the
-            # output; a login that answers wrongly, or twice not at all,
-            # still fails.
-            print(f"e2e: the login POST as {username} got no response; submitting the form again")
+            # warnings summary; a login that answers wrongly, or twice not at
+            # all, still fails.
+            warnings.warn(
+                f"e2e: the login POST as {username} got no response; submitting the form again",
+                UserWarning,
+                stacklevel=2,
+            )
             page.context.clear_cookies()
             response = submit_login_form(page, username)
             assert response is not None, f"the login POST as {username} got no response, twice"
