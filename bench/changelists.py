@@ -7,7 +7,8 @@ history for all of them) and a 10,000-lead one. Each page is requested with the
 test client (in-process, so "server time" is Django + PostgreSQL, no network):
 first as the project serves it, then with Django's defaults (exact COUNT(*) of
 the filtered and of the whole list, icontains search, "-pk" tie-breaker, the
-search indexes of migration 0004 dropped inside a rolled-back transaction).
+search indexes of migrations 0004 and 0011 dropped inside a rolled-back
+transaction).
 Prints the median of RUNS requests and the query count of each. The two
 databases are served by two worker processes and asked for the same page in
 turn, request by request, so that the growth ratio (1M / 10k) compares requests
