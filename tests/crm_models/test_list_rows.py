@@ -1,5 +1,6 @@
-"""The planned row rendering (crm_models/admin/list_rows.py) writes exactly the
-HTML of unfold's own `items_for_result`, on every changelist of the admin."""
+"""The planned row rendering (crm_models/admin/list_rows.py) writes the HTML of
+unfold's own `items_for_result` and row template (up to the white space between
+tags), on every changelist of the admin."""
 
 import re
 from collections.abc import Callable
@@ -39,9 +40,11 @@ CHANGELISTS = [
 
 
 def result_table(html: str) -> str:
+    """The page's result table, its white space between tags and attributes
+    dropped and other runs of it made one space (a browser reads it the same)."""
     match = re.search(r'<table id="result_list".*?</table>', html, re.S)
     assert match is not None, "no result table on the page"
-    return match.group(0)
+    return re.sub(r"\s*([<>])\s*", r"\1", re.sub(r"\s+", " ", match.group(0)))
 
 
 @pytest.fixture
@@ -92,8 +95,40 @@ def test_rows_are_unfolds_html(
     assert "<tbody" in planned_table
 
     monkeypatch.setattr(unfold_list, "items_for_result", unfold_list.items_for_result.original)
+    monkeypatch.setattr(list_rows, "planned_rows_html", lambda cl, results, actions_row: None)
     stock = client.get(url)
     assert planned_table == result_table(stock.content.decode())
+
+
+def test_crm_lists_join_their_rows_in_python(
+    data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    joined: list[object] = []
+    planned = list_rows.planned_rows_html
+
+    def spy(cl: object, results: list, actions_row: object) -> object:
+        html = planned(cl, results, actions_row)  # type: ignore[arg-type]
+        joined.append(html)
+        return html
+
+    monkeypatch.setattr(list_rows, "planned_rows_html", spy)
+    response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
+    assert response.status_code == 200
+    assert len(joined) == 1
+    assert joined[0] is not None
+    assert joined[0].count("<tbody") == Lead.objects.count() == 3
+    assert joined[0] in response.content.decode()
+
+
+def test_row_actions_fall_back_to_unfolds_template(
+    data: None, administrator: User, client_for: Callable[[User], Client]
+) -> None:
+    response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
+    cl = response.context["cl"]
+    results = response.context["results"]
+    assert list_rows.planned_rows_html(cl, results, None) is not None
+    assert list_rows.planned_rows_html(cl, results, ["an action"]) is None
+    assert list_rows.planned_rows_html(cl, [], None) is None
 
 
 def test_the_plan_is_used_on_crm_lists(
