@@ -39,6 +39,8 @@ from django.utils.translation import gettext
 from unfold.templatetags import unfold_list
 from unfold.utils import display_for_field, display_for_value
 
+from .display import date_text
+
 # A pk that quote() leaves as it is and no real row has; replaced per row.
 _PK_PLACEHOLDER = "crmrowpkplaceholder"
 _UNSUPPORTED_DISPLAY_ATTRS = ("label", "header", "dropdown")
@@ -57,6 +59,10 @@ class Column:
     getter: Callable[[models.Model], Any] | None
     boolean: bool
     empty_value_display: str
+    # A model field's choices as unfold's display_for_field looks them up (a
+    # dict it otherwise builds for every cell), and whether it is a plain date.
+    choices: dict | None = None
+    plain_date: bool = False
 
 
 class RowPlan:
@@ -103,6 +109,10 @@ class RowPlan:
                     if isinstance(field.remote_field, models.ManyToOneRel):
                         field_value = getattr(result, field.name)
                         result_repr = empty_value_display if field_value is None else field_value
+                    elif column.choices is not None:
+                        result_repr = column.choices.get(value, empty_value_display)
+                    elif column.plain_date and value is not None:
+                        result_repr = date_text(value)
                     else:
                         result_repr = display_for_field(value, field, empty_value_display)
                     if isinstance(field, models.DateField | models.TimeField | models.ForeignKey):
@@ -177,6 +187,12 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
         else:
             classes = [f"field-{_coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES]
         label = gettext("Select record") if index == 0 and not is_link else headers[index]["text"]
+        choices = None
+        if field is not None and getattr(field, "flatchoices", None):
+            try:
+                choices = dict(field.flatchoices)
+            except TypeError:  # unhashable choices: display_for_field's own fallback
+                choices = None
         columns.append(
             Column(
                 name=name,
@@ -188,6 +204,9 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
                 getter=getter,
                 boolean=bool(getattr(attr, "boolean", False)),
                 empty_value_display=getattr(attr, "empty_value_display", default_empty),
+                choices=choices,
+                plain_date=isinstance(field, models.DateField)
+                and not isinstance(field, models.DateTimeField),
             )
         )
     return RowPlan(cl, columns)

@@ -1,16 +1,19 @@
 """List-column helpers of crm_models/admin/display.py."""
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import pytest
+from django.contrib.admin import site
 from django.contrib.humanize.templatetags import humanize
 from django.test import override_settings
 from django.utils import timezone, translation
 from django.utils.formats import localize
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
-from crm_models.admin.display import relative_time, status_badge
-from crm_models.models import LeadStatus
+from crm_models.admin.display import date_text, relative_time, status_badge
+from crm_models.admin.interaction import SUMMARY_CHARS, InteractionAdmin
+from crm_models.models import Interaction, LeadStatus
 
 
 @override_settings(TIME_ZONE="Europe/Moscow")
@@ -74,3 +77,31 @@ def test_status_badge_in_the_current_language(language: str, text: str) -> None:
 
 def test_unknown_status_shows_a_dash() -> None:
     assert status_badge("bogus").strip() == "-"
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_date_text_reads_as_djangos_localize(language: str) -> None:
+    days = [date(2026, month, 1 + 2 * month) for month in range(1, 13)] + [
+        date(1999, 12, 31),
+        date(2030, 2, 28),
+    ]
+    with translation.override(language):
+        for day in days * 2:  # the second time from the memoized strings
+            assert date_text(day) == localize(day), day
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "",
+        "Called, agreed on a demo",
+        "x" * SUMMARY_CHARS,
+        "x" * (SUMMARY_CHARS + 1),
+        "Позвонили & договорились " * 10,
+        "e\u0301" * SUMMARY_CHARS,  # combining accents: not counted, composed by NFC
+        "a\u0308\u0323" * (SUMMARY_CHARS - 1) + "bb",  # combining marks that NFC leaves apart
+    ],
+)
+def test_short_summary_reads_as_djangos_truncator(summary: str) -> None:
+    admin = InteractionAdmin(Interaction, site)
+    assert admin.short_summary(Interaction(summary=summary)) == Truncator(summary).chars(SUMMARY_CHARS)
