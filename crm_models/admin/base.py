@@ -172,14 +172,14 @@ class IndexedSearchMixin:
     phone normalised and matched exactly, e-mails and names by prefix) instead
     of Django's icontains over every search field, which scans the table."""
 
-    def search_condition(self, term: str) -> Q | None:
+    def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         """The condition a search term imposes; None leaves the list as it is."""
         raise NotImplementedError
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        condition = self.search_condition(search_term)
+        condition = self.search_condition(search_term, request)
         if condition is None:
             return queryset, False
         if isinstance(condition, BroadSearch):

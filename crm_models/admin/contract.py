@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.decorators import display
@@ -46,7 +47,7 @@ class ContractAdmin(CrmExportMixin, ContractDocumentMixin, IndexedSearchMixin, C
         (_("Document"), {"fields": ["document"]}),
     ]
 
-    def search_condition(self, term: str) -> Q | None:
+    def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         return contract_search_q(term=term)
 
     @display(description=_("amount"), ordering="amount")

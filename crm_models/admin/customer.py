@@ -73,7 +73,7 @@ class CustomerAdmin(IndexedSearchMixin, CrmExportMixin, CrmModelAdmin):
             readonly.append("account_manager")
         return readonly
 
-    def search_condition(self, term: str) -> Q | None:
+    def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         return lead_search_q(term=term, prefix="lead__")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter
 
 from crm_models.models import Interaction, Lead
+from crm_models.roles import sees_everything
 from crm_models.selectors.search import interaction_search_q
 
 from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
@@ -76,8 +77,10 @@ class InteractionAdmin(IndexedSearchMixin, CrmModelAdmin):
             kwargs["queryset"] = lead_choices_for_interactions(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def search_condition(self, term: str) -> Q | None:
-        return interaction_search_q(term=term)
+    def search_condition(self, term: str, request: HttpRequest) -> Q | None:
+        # Only a list of every interaction may be walked in date order (see
+        # interaction_search_q): a scoped user's would skip most of it.
+        return interaction_search_q(term=term, walk=sees_everything(request.user))
 
     def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
         if not change:

@@ -118,7 +118,7 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
             queryset = queryset & lead_choices_for_interactions(request)
         return super().get_search_results(request, queryset, search_term)
 
-    def search_condition(self, term: str) -> Q | None:
+    def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         return lead_search_q(term=term)
 
     @display(description=_("full name"), ordering="last_name")

@@ -375,3 +375,57 @@ def test_small_list_is_counted_by_its_keys_and_paged_by_them(
     assert response.context["cl"].paginator.pks is None
     assert response.context["cl"].result_count == 8
     assert [query["sql"] for query in queries.captured_queries if "COUNT(*)" in query["sql"]] != []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's estimates and plans")
+def test_administrators_interaction_search_of_many_leads_walks_the_list_uncounted(
+    administrator: User,
+    operator: User,
+    client_for: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past WALKED_LEADS_MIN matching leads (0 here), an administrator's
+    interaction search is not counted: its page walks the interactions in date
+    order, testing each against the matching leads (`IS TRUE`, see
+    querysets.OrderedPageIn), one query fewer than a counted search, and the
+    rows are the counted search's. An operator's list is always counted: the
+    walk would skip most of it."""
+    from crm_models.admin.interaction import InteractionAdmin
+
+    monkeypatch.setattr(InteractionAdmin, "list_per_page", 3)
+    mine = [InteractionFactory(lead=LeadFactory(owner=operator, last_name="Kuznetsov")) for _ in range(4)]
+    InteractionFactory(lead=LeadFactory(owner=operator, last_name="Sokolov"))
+    expected = [row.pk for row in sorted(mine, key=lambda row: (row.happened_at, row.pk), reverse=True)]
+    url = reverse("admin:crm_models_interaction_changelist")
+
+    def page(user: User, walked_min: int) -> tuple[list, list[str], object]:
+        monkeypatch.setattr(search, "WALKED_LEADS_MIN", walked_min)
+        client = client_for(user)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, {"q": "kuzn"})
+        assert response.status_code == 200
+        cl = response.context["cl"]
+        return [row.pk for row in cl.result_list], [query["sql"] for query in queries.captured_queries], cl
+
+    rows, queries, cl = page(administrator, 0)
+    assert rows == expected[:3]
+    assert cl.paginator.estimated is True
+    assert len(queries) == REQUEST_QUERIES + RELATED_IDS + ESTIMATE + 1
+    assert "IS TRUE" in queries[-1]
+    assert not [sql for sql in queries if "COUNT(" in sql]
+
+    counted_rows, counted_queries, cl = page(administrator, 1000)
+    assert counted_rows == rows
+    assert (cl.paginator.estimated, cl.result_count) == (False, 4)
+    assert len(counted_queries) == len(queries) + 1
+    assert not [sql for sql in counted_queries if "IS TRUE" in sql]
+
+    operator_rows, operator_queries, cl = page(operator, 0)
+    assert operator_rows == rows
+    assert (cl.paginator.estimated, cl.result_count) == (False, 4)
+    # Counted by collecting its keys (the operator's own scope is a walk of its own).
+    assert (
+        len([sql for sql in operator_queries if sql.endswith(f"LIMIT {changelist.EXACT_COUNT_LIMIT + 1}")])
+        == 1
+    )

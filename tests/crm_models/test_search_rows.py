@@ -1,8 +1,9 @@
 """Searches of several words find exactly the rows a word-by-word reading of the
 rule gives (every word starts the first name, last name, e-mail or company),
-within each role's scope, both ways a search runs: from the few matching leads'
-ids and, past RELATED_IDS_LIMIT, as a join (issue 8). As each role, never as a
-superuser.
+within each role's scope, every way a search runs: from the few matching
+leads' ids, past WALKED_LEADS_MIN (an administrator's interactions) by walking
+the list with those ids, and past RELATED_IDS_LIMIT as a join (issue 8). As
+each role, never as a superuser.
 """
 
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm_models.models import Contract, Interaction, Lead
-from crm_models.roles import Role
+from crm_models.roles import Role, sees_everything
 from crm_models.selectors import search
 from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory
 
@@ -120,35 +121,41 @@ def visible(user: User, lead: Lead) -> bool:
     )
 
 
-def found(client: Client, model: str, term: str) -> set[int]:
+def found(client: Client, model: str, term: str, user: User) -> set[int]:
     """The rows a search lists (one page holds them all here). Counted exactly,
     except a contract or interaction search that PostgreSQL expects to match many
-    leads (a BroadSearch, forced here by RELATED_IDS_LIMIT = 0), whose count is
-    the planner's estimate."""
+    leads (a BroadSearch, forced here by RELATED_IDS_LIMIT = 0, or for an
+    administrator's interactions by WALKED_LEADS_MIN = 0), whose count is the
+    planner's estimate."""
     response = client.get(reverse(f"admin:crm_models_{model}_changelist"), {"q": term})
     assert response.status_code == 200
     cl = response.context["cl"]
     rows = {row.pk for row in cl.result_list}
     # Other databases give no estimate: their lists are counted.
-    broad = isinstance(search_q(model, term), search.BroadSearch) and connection.vendor == "postgresql"
+    broad = isinstance(search_q(model, term, user), search.BroadSearch) and connection.vendor == "postgresql"
     assert cl.paginator.estimated is broad, (model, term)
     if not broad:
         assert cl.result_count == len(rows)
     return rows
 
 
-def search_q(model: str, term: str) -> object:
+def search_q(model: str, term: str, user: User) -> object:
     if model == "contract":
         return search.contract_search_q(term=term)
     if model == "interaction":
-        return search.interaction_search_q(term=term)
+        return search.interaction_search_q(term=term, walk=sees_everything(user))
     return search.lead_search_q(term=term)
 
 
-@pytest.fixture(params=[5000, 0], ids=["few matching leads", "many matching leads"])
+@pytest.fixture(
+    params=[(5000, 1000), (5000, 0), (0, 1000)],
+    ids=["few matching leads", "walked past WALKED_LEADS_MIN", "many matching leads"],
+)
 def related_ids_limit(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(search, "RELATED_IDS_LIMIT", request.param)
-    return int(request.param)
+    limit, walked_min = request.param
+    monkeypatch.setattr(search, "RELATED_IDS_LIMIT", limit)
+    monkeypatch.setattr(search, "WALKED_LEADS_MIN", walked_min)
+    return int(limit)
 
 
 @pytest.mark.parametrize("role", ["operator", "manager", "operator_manager", "administrator"])
@@ -166,12 +173,12 @@ def test_searches_find_exactly_the_matching_rows_in_scope(
             expected_leads = {lead.pk for lead in matching}  # managers see every lead
         else:
             expected_leads = {lead.pk for lead in matching if lead.owner_id == user.pk}
-        assert found(client, "lead", term) == expected_leads, term
+        assert found(client, "lead", term, user) == expected_leads, term
         in_scope = {lead.pk for lead in matching if visible(user, lead)}
         expected_interactions = set(
             Interaction.objects.filter(lead__in=in_scope).values_list("pk", flat=True)
         )
-        assert found(client, "interaction", term) == expected_interactions, term
+        assert found(client, "interaction", term, user) == expected_interactions, term
         if groups & {Role.ADMINISTRATOR, Role.MANAGER}:
             contracts = Contract.objects.visible_to(user).select_related("customer__lead")
             expected_contracts = {
@@ -180,7 +187,7 @@ def test_searches_find_exactly_the_matching_rows_in_scope(
                 if matches(contract.customer.lead, term)
                 or contract.name.upper().startswith(term.strip().upper())
             }
-            assert found(client, "contract", term) == expected_contracts, term
+            assert found(client, "contract", term, user) == expected_contracts, term
     # The data has matches for every term but the last (on SQLite, the terms that
     # differ from the data in the case of a non-ASCII letter match nothing).
     if connection.vendor != "sqlite":
