@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter, RelatedDropdownFilter
+from unfold.contrib.filters.admin import RelatedDropdownFilter
 
 from crm_models.models import Campaign
 from crm_models.resources import CampaignResource
 
 from .base import CrmModelAdmin
 from .display import money
+from .filters import ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
+from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import display
 
 from crm_models.models import Contract
@@ -13,6 +13,7 @@ from .base import CrmModelAdmin, IndexedSearchMixin
 from .changelist import IndexOnlyPagePaginator
 from .contract_documents import ContractDocumentMixin
 from .display import money
+from .filters import RangeDateFilter
 from .importing import CrmExportMixin
 
 

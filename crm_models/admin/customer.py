@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
-from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
 from crm_models.models import Contract, Customer, Interaction
@@ -19,6 +18,7 @@ from crm_models.selectors.search import lead_search_q
 from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
 from .contract_documents import document_link_html
 from .display import nowrap, relative_time
+from .filters import RangeDateFilter
 from .importing import CrmExportMixin
 
 

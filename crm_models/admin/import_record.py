@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import display
 
 from crm_models.models import ImportRecord
 
 from .display import relative_time
+from .filters import ChoicesDropdownFilter, RangeDateFilter
 
 
 @admin.register(ImportRecord)

@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter
 
 from crm_models.models import Interaction, Lead
 from crm_models.roles import sees_everything
@@ -16,6 +15,7 @@ from crm_models.selectors.search import interaction_search_q
 from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
 from .changelist import IndexOnlyPagePaginator
 from .display import relative_time
+from .filters import ChoicesDropdownFilter, RangeDateTimeFilter
 
 # The summary column's length in the interaction list.
 SUMMARY_CHARS = 80

@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import display
 
 from crm_models.models import Lead, LeadStatus
@@ -18,6 +17,7 @@ from crm_models.selectors.search import lead_search_q
 from .base import CrmModelAdmin, IndexedSearchMixin
 from .conversion import LeadConversionMixin
 from .display import nowrap, relative_time, status_badge
+from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
 

@@ -18,3 +18,12 @@ def crm_planned_rows(context: template.Context) -> SafeString | str:
 
     rows: Any = planned_rows_html(context["cl"], context.get("results") or [], context.get("actions_row"))
     return rows or ""
+
+
+@register.simple_tag(takes_context=True)
+def crm_rendered_filter(context: template.Context) -> SafeString:
+    """A list filter's HTML, rendered once per language and selection (see
+    crm_models/admin/filters.py)."""
+    from crm_models.admin.filters import render_filter
+
+    return render_filter(context)
