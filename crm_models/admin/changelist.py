@@ -25,7 +25,10 @@ from unfold.views import ChangeList as UnfoldChangeList
 from crm_models.estimates import planner_row_estimate, table_row_estimate
 
 # Up to this many matching rows the count is exact; above it, an estimate.
-EXACT_COUNT_LIMIT = 10_000
+# Counting is cheap along one index (an operator's own leads) but costs an
+# index probe per row through a join: a manager's 8,178 contracts at a million
+# leads, one probe per customer of theirs, 17-30 ms of the page.
+EXACT_COUNT_LIMIT = 5_000
 
 
 def is_unfiltered(queryset: QuerySet) -> bool:

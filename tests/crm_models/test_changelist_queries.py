@@ -229,6 +229,20 @@ def test_history_page_query_count_does_not_grow_with_history(
     assert counts[0] == counts[1]
 
 
+def test_history_page_lists_fifty_changes_a_page(
+    operator: User, client_for: Callable[[User], Client]
+) -> None:
+    lead = LeadFactory(owner=operator)
+    history_rows(lead, 59)  # with its creation, 60 history rows
+    url = reverse("admin:crm_models_lead_history", args=[lead.pk])
+    first = client_for(operator).get(url)
+    second = client_for(operator).get(url, {"p": "2"})
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert len(first.context["page_obj"].object_list) == 50
+    assert len(second.context["page_obj"].object_list) == 10
+    assert first.context["pagination_required"] is True
+
+
 def test_paginator_counts_exactly_up_to_the_limit(operator: User, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(changelist, "EXACT_COUNT_LIMIT", 3)
     LeadFactory.create_batch(3, owner=operator)
