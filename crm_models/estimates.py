@@ -2,6 +2,7 @@
 without reading them. None on other databases."""
 
 import json
+from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -25,16 +26,45 @@ def table_row_estimate(queryset: QuerySet) -> int | None:
 
 def planner_row_estimate(queryset: QuerySet) -> int | None:
     """The planner's estimate of the rows a filtered queryset returns."""
+    estimate = planner_estimate(queryset)
+    return None if estimate is None else estimate.rows
+
+
+@dataclass(frozen=True)
+class PlanEstimate:
+    rows: int
+    # The rows on the smaller side of the plan's largest join: how many index
+    # probes reading the rows one by one (a capped count) would make, one per
+    # row of that side. 0 without a join.
+    join_probes: int
+
+
+def planner_estimate(queryset: QuerySet) -> PlanEstimate | None:
+    """The planner's estimate of the rows a filtered queryset returns and of
+    the joins it goes through (one EXPLAIN, nothing read); None on other
+    databases."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
     try:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. pk__in=[]: nothing can match
-        return 0
+        return PlanEstimate(rows=0, join_probes=0)
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return PlanEstimate(rows=int(plan[0]["Plan"]["Plan Rows"]), join_probes=join_probes(plan[0]["Plan"]))
+
+
+_JOINS = {"Nested Loop", "Hash Join", "Merge Join"}
+
+
+def join_probes(node: dict) -> int:
+    """The largest, over the plan's joins, of the rows on a join's smaller side."""
+    children = node.get("Plans", [])
+    probes = max((join_probes(child) for child in children), default=0)
+    if node.get("Node Type") in _JOINS and len(children) >= 2:
+        probes = max(probes, int(min(child["Plan Rows"] for child in children[:2])))
+    return probes

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from crm_models.admin import changelist
 from crm_models.admin.changelist import EstimatedCountPaginator
+from crm_models.estimates import PlanEstimate, join_probes
 from crm_models.models import Customer, Lead, LeadStatus
 from crm_models.selectors import search
 from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory
@@ -249,6 +250,47 @@ def test_paginator_counts_exactly_up_to_the_limit(operator: User, monkeypatch: p
     assert EstimatedCountPaginator(Lead.objects.filter(owner=operator), 2).count == 3
 
 
+def test_paginator_estimates_a_count_through_a_large_join(
+    operator: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the row limit, but through a join with more rows on its smaller
+    side than COUNT_JOIN_PROBES_LIMIT (a manager's contracts, by customer):
+    the planner's estimate, no COUNT. At the limit: counted."""
+    LeadFactory.create_batch(3, owner=operator)
+    queryset = Lead.objects.filter(owner=operator)
+    limit = changelist.COUNT_JOIN_PROBES_LIMIT
+    monkeypatch.setattr(
+        changelist, "planner_estimate", lambda queryset: PlanEstimate(rows=7, join_probes=limit + 1)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        paginator = EstimatedCountPaginator(queryset, 2)
+        assert (paginator.count, paginator.estimated) == (7, True)
+    assert not [query for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    monkeypatch.setattr(
+        changelist, "planner_estimate", lambda queryset: PlanEstimate(rows=7, join_probes=limit)
+    )
+    paginator = EstimatedCountPaginator(queryset, 2)
+    assert (paginator.count, paginator.estimated) == (3, False)
+
+
+def test_join_probes_are_the_smaller_side_of_the_largest_join() -> None:
+    def scan(rows: int) -> dict:
+        return {"Node Type": "Index Only Scan", "Plan Rows": rows}
+
+    hash_join = {
+        "Node Type": "Hash Join",
+        "Plan Rows": 8116,
+        "Plans": [scan(179945), {"Node Type": "Hash", "Plan Rows": 6762, "Plans": [scan(6762)]}],
+    }
+    assert join_probes(hash_join) == 6762
+    nested = {"Node Type": "Nested Loop", "Plan Rows": 7143, "Plans": [scan(1), scan(33333)]}
+    assert join_probes(nested) == 1
+    assert join_probes({"Node Type": "Limit", "Plan Rows": 50, "Plans": [nested]}) == 1
+    # A join of the two: its own smaller side (7,143 rows) is the largest.
+    assert join_probes({"Node Type": "Nested Loop", "Plans": [nested, hash_join]}) == 7143
+    assert join_probes(scan(9780)) == 0
+
+
 def test_paginator_estimates_past_the_limit(operator: User, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(changelist, "EXACT_COUNT_LIMIT", 3)
     LeadFactory.create_batch(8, owner=operator)
@@ -306,7 +348,9 @@ def test_list_footer_counts_rows_and_says_when_it_estimates(
     assert "about" not in footer
 
     monkeypatch.setattr(changelist, "EXACT_COUNT_LIMIT", 2)
-    monkeypatch.setattr(changelist, "planner_row_estimate", lambda queryset: 1234)
+    monkeypatch.setattr(
+        changelist, "planner_estimate", lambda queryset: PlanEstimate(rows=1234, join_probes=0)
+    )
     footer = " ".join(client.get(url).content.decode().split())
     assert "about 1234 rows" in footer
 
@@ -334,7 +378,7 @@ def test_broad_contract_search_is_estimated_and_lists_one_page_at_most(
     url = reverse("admin:crm_models_contract_changelist")
     client.get(url)
 
-    monkeypatch.setattr(changelist, "planner_row_estimate", lambda queryset: 1)
+    monkeypatch.setattr(changelist, "planner_estimate", lambda queryset: PlanEstimate(rows=1, join_probes=0))
     # Request, the service filter's options, the estimate of matching leads, the
     # page (the list's estimate is patched: no query): no count.
     with CaptureQueriesContext(connection) as queries:
