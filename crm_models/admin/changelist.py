@@ -30,8 +30,7 @@ from crm_models.estimates import planner_estimate, table_row_estimate
 # campaigns have no leads yet, a value typed into the URL), and counting them
 # along their own index shows that at once, where the page would walk every
 # lead in date order looking for a match (1.9 s at a million leads with the
-# limit at 5,000, which session 7 tried). The price: counting through a join,
-# a manager's 8,178 contracts at 1M cost an index probe per customer, 17-30 ms.
+# limit at 5,000, which session 7 tried).
 EXACT_COUNT_LIMIT = 10_000
 # ...unless counting them goes through a join whose smaller side PostgreSQL
 # expects to hold more rows than this: a capped count then makes an index probe

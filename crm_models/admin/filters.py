@@ -44,9 +44,10 @@ class RenderedOnceMixin:
     rendered_template: ClassVar[str]
 
     def rendered_key(self) -> tuple | None:
-        """Everything the filter's HTML depends on besides its class and the
-        language; None: render it every time."""
-        raise NotImplementedError
+        """Everything the filter's HTML depends on besides its class, field,
+        title and the language (by default its selected values); None: render
+        it every time."""
+        return (self.field_path, _used(self))  # type: ignore[attr-defined]
 
 
 def render_filter(context: Context) -> SafeString:
@@ -78,9 +79,6 @@ class ChoicesDropdownFilter(RenderedOnceMixin, unfold_filters.ChoicesDropdownFil
 
     rendered_template = unfold_filters.ChoicesDropdownFilter.template
 
-    def rendered_key(self) -> tuple | None:
-        return (self.field_path, self.lookup_kwarg, repr(self.value()))
-
 
 class AutocompleteSelectFilter(RenderedOnceMixin, unfold_filters.AutocompleteSelectFilter):
     """Searched as you type; with a selection it shows the picked row's name,
@@ -111,9 +109,6 @@ class RangeDateFilter(RenderedOnceMixin, unfold_filters.RangeDateFilter):
 
     rendered_template = unfold_filters.RangeDateFilter.template
 
-    def rendered_key(self) -> tuple | None:
-        return (self.field_path, _used(self))
-
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         if not isinstance(self.field, models.DateTimeField):
             return super().queryset(request, queryset)
@@ -141,9 +136,6 @@ class RangeDateTimeFilter(RenderedOnceMixin, unfold_filters.RangeDateTimeFilter)
     be read is left out of the range (the form says so)."""
 
     rendered_template = unfold_filters.RangeDateTimeFilter.template
-
-    def rendered_key(self) -> tuple | None:
-        return (self.field_path, _used(self))
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         conditions = {}
