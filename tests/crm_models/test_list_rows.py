@@ -5,6 +5,7 @@ tags), on every changelist of the admin."""
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -45,6 +46,20 @@ def result_table(html: str) -> str:
     match = re.search(r'<table id="result_list".*?</table>', html, re.S)
     assert match is not None, "no result table on the page"
     return re.sub(r"\s*([<>])\s*", r"\1", re.sub(r"\s+", " ", match.group(0)))
+
+
+def record_results(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Any]:
+    """What each call of list_rows.<name> returns, in order (it still runs)."""
+    results: list[Any] = []
+    function = getattr(list_rows, name)
+
+    def spy(*args: Any) -> Any:
+        result = function(*args)
+        results.append(result)
+        return result
+
+    monkeypatch.setattr(list_rows, name, spy)
+    return results
 
 
 @pytest.fixture
@@ -103,15 +118,7 @@ def test_rows_are_unfolds_html(
 def test_crm_lists_join_their_rows_in_python(
     data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    joined: list[object] = []
-    planned = list_rows.planned_rows_html
-
-    def spy(cl: object, results: list, actions_row: object) -> object:
-        html = planned(cl, results, actions_row)  # type: ignore[arg-type]
-        joined.append(html)
-        return html
-
-    monkeypatch.setattr(list_rows, "planned_rows_html", spy)
+    joined = record_results(monkeypatch, "planned_rows_html")
     response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
     assert response.status_code == 200
     assert len(joined) == 1
@@ -134,15 +141,7 @@ def test_row_actions_fall_back_to_unfolds_template(
 def test_the_plan_is_used_on_crm_lists(
     data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plans: list[object] = []
-    build = list_rows.build_plan
-
-    def spy(cl: object, result: object) -> object:
-        plan = build(cl, result)  # type: ignore[arg-type]
-        plans.append(plan)
-        return plan
-
-    monkeypatch.setattr(list_rows, "build_plan", spy)
+    plans = record_results(monkeypatch, "build_plan")
     response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
     assert response.status_code == 200
     assert len(plans) == 1
@@ -153,9 +152,7 @@ def test_the_plan_is_used_on_crm_lists(
 def test_popups_fall_back_to_unfold(
     data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plans: list[object] = []
-    build = list_rows.build_plan
-    monkeypatch.setattr(list_rows, "build_plan", lambda cl, result: plans.append(build(cl, result)))
+    plans = record_results(monkeypatch, "build_plan")
     url = reverse("admin:crm_models_campaign_changelist") + "?_popup=1&_to_field=id"
     response = client_for(administrator).get(url)
     assert response.status_code == 200
