@@ -198,6 +198,14 @@ class Lead(TimeStampedModel):
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created_idx"),
             models.Index(fields=["status", "-created_at", "-id"], name="lead_status_created_idx"),
             models.Index(fields=["campaign", "-created_at", "-id"], name="lead_campaign_created_idx"),
+            # The list sorted by a column (admin/changelist.py: ties by date
+            # and id): without them PostgreSQL sorted every lead (320 ms at a
+            # million leads). The unique e-mail and phone indexes cannot serve
+            # it: they are partial (non-empty values), the e-mail's also in
+            # pattern order.
+            models.Index(fields=["last_name", "-created_at", "-id"], name="lead_last_name_created_idx"),
+            models.Index(fields=["email", "-created_at", "-id"], name="lead_email_created_idx"),
+            models.Index(fields=["phone", "-created_at", "-id"], name="lead_phone_created_idx"),
         ]
         constraints = [
             # With the pattern operator class the same index also answers the
@@ -319,6 +327,13 @@ class Contract(TimeStampedModel):
             models.Index(fields=["-signed_at", "-id"], name="contract_signed_idx"),
             models.Index(fields=["customer", "-signed_at"], name="contract_customer_signed_idx"),
             models.Index(fields=["service", "-signed_at", "-id"], name="contract_service_signed_idx"),
+            # The list sorted by a column (ties by date and id, see Lead):
+            # PostgreSQL otherwise sorted every contract (45-50 ms of a page at
+            # a million leads, twice the rest of it).
+            models.Index(fields=["name", "-signed_at", "-id"], name="contract_name_signed_idx"),
+            models.Index(fields=["amount", "-signed_at", "-id"], name="contract_amount_signed_idx"),
+            models.Index(fields=["start_date", "-signed_at", "-id"], name="contract_start_signed_idx"),
+            models.Index(fields=["end_date", "-signed_at", "-id"], name="contract_end_signed_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -383,6 +398,9 @@ class Interaction(TimeStampedModel):
             models.Index(
                 fields=["lead", "-happened_at"], name="interaction_lead_happened_idx", include=["kind"]
             ),
+            # The list sorted by kind (ties by date and id): 110 ms at a
+            # million interactions without it, a sort of the whole table.
+            models.Index(fields=["kind", "-happened_at", "-id"], name="interaction_kind_happened_idx"),
         ]
 
     def __str__(self) -> str:

@@ -40,6 +40,9 @@ SELECTED_CHOICE = 2
 # second round). A lead search of several words is the lead list's own
 # condition: no such question (session 5).
 RELATED_IDS = ESTIMATE
+# The dates of the oldest and newest leads of a channel the lead list is
+# filtered by (admin/lead.py, LeadChannelFilter).
+CHANNEL_DATES = 1
 # A search that matches nothing is known to be empty once its keys are counted:
 # no page query runs the search again.
 EMPTY_PAGE = -1
@@ -83,6 +86,14 @@ CASES = [
     ("marketer", "lead", {"q": "Ivan Pet"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {"owner__id__exact": "1"}, REQUEST_QUERIES + SELECTED_CHOICE + LIST_QUERIES),
+    (
+        "administrator",
+        "lead",
+        {"campaign__channel__exact": "search"},
+        REQUEST_QUERIES + CHANNEL_DATES + LIST_QUERIES,
+    ),
+    # A channel without leads: known empty from its dates, nothing counted.
+    ("operator", "lead", {"campaign__channel__exact": "display"}, REQUEST_QUERIES + CHANNEL_DATES),
     ("manager", "customer", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
     # Two words no customer's lead has.
@@ -322,6 +333,8 @@ def test_sorting_breaks_ties_by_the_indexed_default_ordering(
     assert ordering_for(client, "created") == ["created_at", "id"]
     assert ordering_for(client, "created", descending=True) == ["-created_at", "-id"]
     assert ordering_for(client, "status_label") == ["status", "-created_at", "-id"]
+    # The other way round, the same list from its end: the same index, read backwards.
+    assert ordering_for(client, "status_label", descending=True) == ["-status", "created_at", "id"]
 
 
 def test_owner_filter_searches_users_as_you_type(
@@ -487,3 +500,45 @@ def test_administrators_interaction_search_of_many_leads_walks_the_list_uncounte
         len([sql for sql in operator_queries if sql.endswith(f"LIMIT {changelist.EXACT_COUNT_LIMIT + 1}")])
         == 1
     )
+
+
+def test_a_customer_column_of_the_lead_breaks_ties_through_the_lead(
+    manager: User, client_for: Callable[[User], Client]
+) -> None:
+    """A customer's name and e-mail are its lead's: ties are broken by the lead's
+    date and id, which the lead's (column, date, id) index returns in order,
+    and the other way round the list is read from its end."""
+    client = client_for(manager)
+    url = reverse("admin:crm_models_customer_changelist")
+    columns = list(client.get(url).context["cl"].list_display)
+    same_name = [CustomerFactory(account_manager=manager, lead__last_name="Petrov") for _ in range(3)]
+    others = [
+        CustomerFactory(account_manager=manager, lead__last_name=name) for name in ("Abramov", "Sidorov")
+    ]
+    ascending = client.get(url, {"o": str(columns.index("name"))}).context["cl"]
+    descending = client.get(url, {"o": f"-{columns.index('name')}"}).context["cl"]
+    assert list(ascending.queryset.query.order_by) == ["lead__last_name", "-lead__created_at", "-lead_id"]
+    assert list(descending.queryset.query.order_by) == ["-lead__last_name", "lead__created_at", "lead_id"]
+    petrovs = sorted(
+        same_name, key=lambda customer: (customer.lead.created_at, customer.lead_id), reverse=True
+    )
+    assert list(ascending.result_list) == [others[0], *petrovs, others[1]]
+    assert list(descending.result_list) == list(reversed(ascending.result_list))
+
+
+def test_the_campaign_and_service_columns_group_by_their_rows_in_creation_order(
+    administrator: User, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(administrator)
+    url = reverse("admin:crm_models_lead_changelist")
+    columns = list(client.get(url).context["cl"].list_display)
+    leads = [LeadFactory() for _ in range(4)]
+    cl = client.get(url, {"o": str(columns.index("campaign_display"))}).context["cl"]
+    assert list(cl.queryset.query.order_by) == ["campaign_id", "-created_at", "-id"]
+    assert [lead.pk for lead in cl.result_list] == [
+        lead.pk for lead in sorted(leads, key=lambda lead: lead.campaign_id)
+    ]
+    url = reverse("admin:crm_models_contract_changelist")
+    columns = list(client.get(url).context["cl"].list_display)
+    cl = client.get(url, {"o": f"-{columns.index('service_display')}"}).context["cl"]
+    assert list(cl.queryset.query.order_by) == ["-service_id", "signed_at", "id"]

@@ -147,3 +147,49 @@ def test_a_moment_range_reads_the_typed_time_in_the_current_zone(
 
     assert listed("2026-03-31", "10:00") == [interaction.pk]
     assert listed("2026-03-31", "10:01") == []
+
+
+def test_the_channel_filter_lists_exactly_the_channels_leads(
+    operator: User, administrator: User, client_for: Callable[[User], Client]
+) -> None:
+    """The channel filter bounds the lead list by the dates of the channel's
+    oldest and newest leads (admin/lead.py, LeadChannelFilter): the same rows
+    in the same order as the plain condition, for each role, sorted either way,
+    and none for a channel without leads or a value typed into the URL."""
+    email, other_email, social = (
+        CampaignFactory(channel="email"),
+        CampaignFactory(channel="email"),
+        CampaignFactory(channel="social"),
+    )
+    days = [aware(datetime(2026, 3, day, 12)) for day in range(1, 11)]
+    for day, campaign in zip(
+        days,
+        [social, email, social, other_email, email, social, email, social, other_email, social],
+        strict=True,
+    ):
+        LeadFactory(campaign=campaign, owner=operator, created_at=day)
+    LeadFactory(campaign=email, created_at=days[4])  # another owner's, the same moment
+    url = reverse("admin:crm_models_lead_changelist")
+    for user in (administrator, operator):
+        client = client_for(user)
+        for channel in ("email", "social", "display", "no-such-channel"):
+            for order in ({}, {"o": "7"}, {"o": "-7"}):
+                response = client.get(url, {"campaign__channel__exact": channel, **order})
+                assert response.status_code == 200
+                cl = response.context["cl"]
+                expected = Lead.objects.visible_to(user).filter(campaign__channel=channel)
+                expected = expected.order_by(*cl.queryset.query.order_by)
+                assert [lead.pk for lead in cl.result_list] == [lead.pk for lead in expected], (
+                    user,
+                    channel,
+                    order,
+                )
+                assert cl.result_count == expected.count()
+    counts = {
+        channel: client_for(administrator)
+        .get(url, {"campaign__channel__exact": channel})
+        .context["cl"]
+        .result_count
+        for channel in ("email", "social", "display")
+    }
+    assert counts == {"email": 6, "social": 5, "display": 0}
