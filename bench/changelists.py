@@ -266,7 +266,8 @@ def cases() -> list[tuple[str, str, str, dict[str, str]]]:
     # The channel whose newest lead is the oldest: a page walked from the
     # newest lead without the filter's date bounds passes every newer lead.
     idle_channel = (
-        Campaign.objects.annotate(newest=Max("leads__created_at"))
+        Campaign.objects.values("channel")
+        .annotate(newest=Max("leads__created_at"))
         .order_by("newest")
         .values_list("channel", flat=True)[0]
     )
