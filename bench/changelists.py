@@ -332,12 +332,7 @@ def django_defaults() -> Iterator[None]:
     search_indexes = [
         *importlib.import_module("crm_models.migrations.0004_search_indexes").SEARCH_INDEXES,
         importlib.import_module("crm_models.migrations.0011_lead_name_email_prefix_index").INDEX,
-        *(
-            operation.index.name
-            for operation in importlib.import_module(
-                "crm_models.migrations.0012_sort_indexes"
-            ).Migration.operations
-        ),
+        *importlib.import_module("crm_models.migrations.0012_sort_indexes").SORT_INDEXES,
     ]
     admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
     # The channel filter without its date bounds.

@@ -23,7 +23,7 @@ class ContractAdmin(CrmExportMixin, ContractDocumentMixin, IndexedSearchMixin, C
     list_display = [
         "name",
         "customer",
-        "service_display",
+        "service",
         "display_amount",
         "start_date",
         "end_date",
@@ -50,13 +50,6 @@ class ContractAdmin(CrmExportMixin, ContractDocumentMixin, IndexedSearchMixin, C
 
     def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         return contract_search_q(term=term)
-
-    # Grouped by service in the order the services were created (their ids),
-    # which contract_service_signed_idx returns; by the services' names
-    # PostgreSQL joined and sorted every contract.
-    @display(description=_("service"), ordering="service_id")
-    def service_display(self, obj: Contract) -> str:
-        return str(obj.service)
 
     @display(description=_("amount"), ordering="amount")
     def display_amount(self, obj: Contract) -> str:

@@ -533,12 +533,12 @@ def test_the_campaign_and_service_columns_group_by_their_rows_in_creation_order(
     url = reverse("admin:crm_models_lead_changelist")
     columns = list(client.get(url).context["cl"].list_display)
     leads = [LeadFactory() for _ in range(4)]
-    cl = client.get(url, {"o": str(columns.index("campaign_display"))}).context["cl"]
+    cl = client.get(url, {"o": str(columns.index("campaign"))}).context["cl"]
     assert list(cl.queryset.query.order_by) == ["campaign_id", "-created_at", "-id"]
     assert [lead.pk for lead in cl.result_list] == [
         lead.pk for lead in sorted(leads, key=lambda lead: lead.campaign_id)
     ]
     url = reverse("admin:crm_models_contract_changelist")
     columns = list(client.get(url).context["cl"].list_display)
-    cl = client.get(url, {"o": f"-{columns.index('service_display')}"}).context["cl"]
+    cl = client.get(url, {"o": f"-{columns.index('service')}"}).context["cl"]
     assert list(cl.queryset.query.order_by) == ["-service_id", "signed_at", "id"]
