@@ -103,11 +103,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="interaction",
-            index=models.Index(fields=["kind", "-happened_at", "-id"], name="interaction_kind_happened_idx"),
+            index=models.Index(
+                fields=["kind", "-happened_at", "-id"], name="interaction_kind_happened_idx", include=["lead"]
+            ),
         ),
         migrations.AddIndex(
             model_name="interaction",
-            index=models.Index(fields=["author", "-happened_at", "-id"], name="interaction_author_time_idx"),
+            index=models.Index(
+                fields=["author", "-happened_at", "-id"], name="interaction_author_time_idx", include=["lead"]
+            ),
         ),
         migrations.AddIndex(
             model_name="lead",

@@ -296,6 +296,9 @@ def test_join_probes_are_the_smaller_side_of_the_largest_join() -> None:
     assert join_probes(hash_join) == 6762
     nested = {"Node Type": "Nested Loop", "Plan Rows": 7143, "Plans": [scan(1), scan(33333)]}
     assert join_probes(nested) == 1
+    # The inner side's rows are per loop: the outer side's rows are the probes.
+    per_customer = {"Node Type": "Nested Loop", "Plan Rows": 8410, "Plans": [scan(7007), scan(1)]}
+    assert join_probes(per_customer) == 7007
     assert join_probes({"Node Type": "Limit", "Plan Rows": 50, "Plans": [nested]}) == 1
     # A join of the two: its own smaller side (7,143 rows) is the largest.
     assert join_probes({"Node Type": "Nested Loop", "Plans": [nested, hash_join]}) == 7143
