@@ -33,16 +33,24 @@ class LeadChannelFilter(ChoicesDropdownFilter):
     oldest and newest leads (two index probes per campaign of the channel, one
     query) bound the walk: it starts at the channel's first lead. The bounds add
     nothing to the match, so the count is the same; a channel without leads
-    lists none without a walk.
+    lists none without a walk. Several channels in the URL (an OR) are bounded
+    by all of theirs.
     """
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         queryset = super().queryset(request, queryset)
+        if queryset is None:
+            return None
+        missing = self.used_parameters.get(self.lookup_kwarg_isnull)
+        if missing and all(missing):
+            # A lead without a channel (typed into the URL): every lead has a
+            # campaign and every campaign a channel, so none, without a walk.
+            return queryset.none()
         channels = self.used_parameters.get(self.lookup_kwarg)
-        if queryset is None or not isinstance(channels, list) or len(channels) != 1:
+        if not channels:
             return queryset
         leads = Lead.objects.filter(campaign=OuterRef("pk")).values("created_at")
-        bounds = Campaign.objects.filter(channel=channels[0]).aggregate(
+        bounds = Campaign.objects.filter(channel__in=channels).aggregate(
             first=Min(Subquery(leads.order_by("created_at", "id")[:1])),
             last=Max(Subquery(leads.order_by("-created_at", "-id")[:1])),
         )

@@ -193,3 +193,12 @@ def test_the_channel_filter_lists_exactly_the_channels_leads(
         for channel in ("email", "social", "display")
     }
     assert counts == {"email": 6, "social": 5, "display": 0}
+    # Typed into the URL: two channels (either), a lead without one (none).
+    client = client_for(administrator)
+    both = client.get(f"{url}?campaign__channel__exact=email&campaign__channel__exact=social").context["cl"]
+    assert sorted(lead.pk for lead in both.result_list) == sorted(Lead.objects.values_list("pk", flat=True))
+    for missing in ("True", "1", "yes"):
+        none = client.get(url, {"campaign__channel__isnull": missing, "campaign__channel__exact": "email"})
+        assert (none.status_code, none.context["cl"].result_count) == (200, 0)
+    unfiltered = client.get(url, {"campaign__channel__isnull": "False"}).context["cl"]
+    assert unfiltered.result_count == Lead.objects.count()
