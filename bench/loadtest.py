@@ -5,8 +5,8 @@ Collects static files into a temporary STATIC_ROOT (production uses the
 manifest storage), starts gunicorn on 127.0.0.1 with a generated SECRET_KEY, logs
 in through the real login form (django-axes active) as admin, operator, manager
 and marketer, then each connection issues a weighted mix of changelists
-(filters, sorts, deep pages), searches, change pages and the dashboard until the
-time is up. Prints requests/s, p50/p99 latency and the error count (any answer
+(filters, the channel filter, sorts by date and by other columns, deep
+pages), searches, change pages and the dashboard until the time is up. Prints requests/s, p50/p99 latency and the error count (any answer
 other than 200, or a failed connection). Target: zero errors.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_big .venv/bin/python bench/loadtest.py \\
@@ -142,6 +142,7 @@ def sample_ids(database_url: str) -> dict[str, list[int]]:
 def next_request(rng: random.Random, username: str, data: dict) -> tuple[str, str]:
     """(kind, path) of the next request for this user, weighted like a working day."""
     statuses = ["new", "in_progress", "qualified", "converted", "lost"]
+    channels = ["search", "social", "email", "display", "offline", "referral", "other"]
     roll = rng.random()
     if roll < 0.40:
         model = "lead"
@@ -154,6 +155,9 @@ def next_request(rng: random.Random, username: str, data: dict) -> tuple[str, st
                 {"p": str(rng.randint(2, 40))},
                 {"o": "-7"},
                 {"status__exact": rng.choice(statuses), "o": "7"},
+                # Sorted by name, e-mail, campaign or status, either way.
+                {"o": rng.choice(["1", "-1", "2", "-2", "4", "-4", "5", "-5"])},
+                {"campaign__channel__exact": rng.choice(channels)},
             ]
         )
         if model != "lead":
