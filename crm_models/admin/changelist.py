@@ -215,13 +215,16 @@ class KeysetOrderingChangeList(UnfoldChangeList):
             default = through_one_to_one(self.lookup_opts, ordering[0].lstrip("-")) or default
         if default and ordering and all(isinstance(part, str) for part in ordering):
             names = [part.lstrip("-") for part in ordering]
-            if len(ordering) == 1 and names[0] == default[0].lstrip("-"):
-                flip = ordering[0].startswith("-") != default[0].startswith("-")
-                ordering = [ordering[0], *(reverse(field) if flip else field for field in default[1:])]
-            elif len(ordering) == 1 and ordering[0].startswith("-"):
-                ordering += [reverse(field) for field in default if field.lstrip("-") not in names]
-            else:
-                ordering += [field for field in default if field.lstrip("-") not in names]
+            flip = False
+            if len(ordering) == 1:
+                # Against the column's own direction (the default's for the
+                # default's column, ascending for any other), every tie-breaker
+                # turns too: the list read from its end.
+                own_descending = names[0] == default[0].lstrip("-") and default[0].startswith("-")
+                flip = ordering[0].startswith("-") != own_descending
+            ordering += [
+                reverse(field) if flip else field for field in default if field.lstrip("-") not in names
+            ]
         return super()._get_deterministic_ordering(ordering)
 
 

@@ -5,6 +5,7 @@ typed any way; the count and the ordering are the index-friendly ones."""
 from collections.abc import Callable
 
 import pytest
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -321,12 +322,15 @@ def test_paginator_estimates_past_the_limit(operator: User, monkeypatch: pytest.
     assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT", "EXPLAIN"]
 
 
-def ordering_for(client: Client, column: str, descending: bool = False) -> list:
-    url = reverse("admin:crm_models_lead_changelist")
-    columns = list(client.get(url).context["cl"].list_display)
-    index = columns.index(column)
-    response = client.get(url, {"o": f"{'-' if descending else ''}{index}"})
-    return list(response.context["cl"].queryset.query.order_by)
+def sorted_list(client: Client, column: str, descending: bool = False, model: str = "lead") -> ChangeList:
+    """The changelist of `model` sorted by `column` as this client's user sees it."""
+    url = reverse(f"admin:crm_models_{model}_changelist")
+    index = list(client.get(url).context["cl"].list_display).index(column)
+    return client.get(url, {"o": f"{'-' if descending else ''}{index}"}).context["cl"]
+
+
+def ordering_for(client: Client, column: str, descending: bool = False, model: str = "lead") -> list:
+    return list(sorted_list(client, column, descending, model).queryset.query.order_by)
 
 
 def test_sorting_breaks_ties_by_the_indexed_default_ordering(
@@ -512,14 +516,12 @@ def test_a_customer_column_of_the_lead_breaks_ties_through_the_lead(
     date and id, which the lead's (column, date, id) index returns in order,
     and the other way round the list is read from its end."""
     client = client_for(manager)
-    url = reverse("admin:crm_models_customer_changelist")
-    columns = list(client.get(url).context["cl"].list_display)
     same_name = [CustomerFactory(account_manager=manager, lead__last_name="Petrov") for _ in range(3)]
     others = [
         CustomerFactory(account_manager=manager, lead__last_name=name) for name in ("Abramov", "Sidorov")
     ]
-    ascending = client.get(url, {"o": str(columns.index("name"))}).context["cl"]
-    descending = client.get(url, {"o": f"-{columns.index('name')}"}).context["cl"]
+    ascending = sorted_list(client, "name", model="customer")
+    descending = sorted_list(client, "name", descending=True, model="customer")
     assert list(ascending.queryset.query.order_by) == ["lead__last_name", "-lead__created_at", "-lead_id"]
     assert list(descending.queryset.query.order_by) == ["-lead__last_name", "lead__created_at", "lead_id"]
     petrovs = sorted(
@@ -533,15 +535,14 @@ def test_the_campaign_and_service_columns_group_by_their_rows_in_creation_order(
     administrator: User, client_for: Callable[[User], Client]
 ) -> None:
     client = client_for(administrator)
-    url = reverse("admin:crm_models_lead_changelist")
-    columns = list(client.get(url).context["cl"].list_display)
     leads = [LeadFactory() for _ in range(4)]
-    cl = client.get(url, {"o": str(columns.index("campaign"))}).context["cl"]
+    cl = sorted_list(client, "campaign")
     assert list(cl.queryset.query.order_by) == ["campaign_id", "-created_at", "-id"]
     assert [lead.pk for lead in cl.result_list] == [
         lead.pk for lead in sorted(leads, key=lambda lead: lead.campaign_id)
     ]
-    url = reverse("admin:crm_models_contract_changelist")
-    columns = list(client.get(url).context["cl"].list_display)
-    cl = client.get(url, {"o": f"-{columns.index('service')}"}).context["cl"]
-    assert list(cl.queryset.query.order_by) == ["-service_id", "signed_at", "id"]
+    assert ordering_for(client, "service", descending=True, model="contract") == [
+        "-service_id",
+        "signed_at",
+        "id",
+    ]
