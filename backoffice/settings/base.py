@@ -5,11 +5,19 @@ variable (see README, "Configuration"). `local.py` adds demo-friendly defaults;
 `production.py` refuses to start without the values production needs.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+from backoffice.deployment import (
+    cache_from_env,
+    database_pool_options,
+    default_storage_from_env,
+    session_engine_for,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -105,11 +113,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", planner_options)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The database cache keeps app servers stateless (DESIGN: "Beyond one machine");
-# CACHE_URL switches to Redis or memcached without code changes.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache")}
-
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Cache, sessions and file storage: see "Shared services" at the end.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -220,5 +224,36 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Shared services: several app servers, one state (README, "Deploying") -------
+# Storage, cache, sessions, connection pool, health checks and request logs come
+# from the environment through backoffice/deployment.py; each falls back to a
+# single-machine default (local files, the database cache, no pool).
+STORAGES = {
+    "default": default_storage_from_env(os.environ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHES = {
+    "default": cache_from_env(
+        os.environ, cache_url_setting=env.cache_url("CACHE_URL") if env.str("CACHE_URL", default="") else None
+    )
+}
+SESSION_ENGINE = session_engine_for(CACHES["default"])
+DATABASE_POOL = database_pool_options(os.environ, default_max_size=0)
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool replaces persistent connections (Django refuses both).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DATABASE_POOL
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Load balancers probe /healthz and /readyz by address over plain HTTP: these
+# answer before host validation and the HTTPS redirect (backoffice/health.py).
+MIDDLEWARE = [
+    "backoffice.health.HealthCheckMiddleware",
+    "backoffice.logging.RequestLogMiddleware",
+    *MIDDLEWARE,
+]
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING["formatters"]["json"] = {"()": "backoffice.logging.JsonFormatter"}  # type: ignore[index]
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"  # type: ignore[index]
+LOGGING["loggers"]["backoffice.requests"] = {"level": "INFO"}  # type: ignore[index]
 
 from backoffice.unfold_config import UNFOLD  # noqa: E402, F401
