@@ -1,6 +1,7 @@
-"""Contract documents and import previews on S3 (moto in-process): stored
+"""Contract documents and import previews on S3 (moto's server on a local port): stored
 private, downloaded only through the permission-checked view, never by a URL."""
 
+import socket
 from collections.abc import Callable, Iterator
 
 import boto3
@@ -8,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from backoffice.deployment import default_storage_from_env
 from crm_models.importing.pending import pending_load, pending_remove, pending_save
@@ -20,21 +21,35 @@ ClientFor = Callable[[User], Client]
 BUCKET = "crm-test-documents"
 
 
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[str]:
+    """moto's S3 API over real HTTP, so that what botocore sends and checks on
+    the wire (checksums, signatures) is exercised, not an in-process mock."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, settings: pytest.FixtureRequest) -> Iterator[object]:
+def s3(s3_server: str, monkeypatch: pytest.MonkeyPatch, settings: pytest.FixtureRequest) -> Iterator[object]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        settings.STORAGES = {  # type: ignore[attr-defined]
-            "default": default_storage_from_env(
-                {"STORAGE_URL": f"s3://{BUCKET}/media?region_name=us-east-1"}
-            ),
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        yield client
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": default_storage_from_env(
+            {"STORAGE_URL": f"s3://{BUCKET}/media?endpoint_url={s3_server}&region_name=us-east-1"}
+        ),
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    yield client
+    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture
@@ -108,10 +123,10 @@ def test_document_missing_from_the_bucket_is_404(
 
 
 def test_import_preview_is_kept_in_the_bucket(s3) -> None:  # type: ignore[no-untyped-def]
-    token = pending_save({"user_id": 7, "kind": "lead", "rows": [["Anna"]]})
+    token = pending_save({"user_id": 7, "kind": "lead", "rows": [["Анна"]]})
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert keys == [f"media/django-import-export/{token}"]
-    assert pending_load(token, user_id=7, kind="lead") == {"user_id": 7, "kind": "lead", "rows": [["Anna"]]}
+    assert pending_load(token, user_id=7, kind="lead") == {"user_id": 7, "kind": "lead", "rows": [["Анна"]]}
     assert pending_load(token, user_id=8, kind="lead") is None
     pending_remove(token)
     assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
