@@ -326,6 +326,10 @@ class Topology:
             "AWS_SECRET_ACCESS_KEY": "topology-secret",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
+            # Capture (once the project has it): a low per-client limit to
+            # reach, clients told apart by the address a proxy would add.
+            "CAPTURE_RATE_PER_CLIENT": f"{CAPTURE_RATE}/m",
+            "BEHIND_REVERSE_PROXY": "True",
         }
 
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(64))
@@ -598,12 +602,53 @@ def check_job(topology: Topology) -> None:
     raise StepFailed("a worker exists but no job check is written for it yet")
 
 
+CAPTURE_KEY = "lf_demo-landing-page"  # the demo web form's key (demo_data)
+CAPTURE_RATE = 5  # per client and minute on the topology's servers (CAPTURE_RATE_PER_CLIENT)
+
+
+def capture_available(topology: Topology) -> bool:
+    return bool(query(topology.database_url, "SELECT to_regclass('crm_models_leadform') IS NOT NULL")[0][0])
+
+
+def capture_post(browser: Browser, client_address: str, email: str) -> tuple[int, str]:
+    """A web form's submission as the capture endpoint's client at
+    `client_address` (the servers trust X-Forwarded-For: BEHIND_REVERSE_PROXY)."""
+    body = json.dumps(
+        {"first_name": "Web", "last_name": "Topology", "email": email, "utm_source": "topology"}
+    )
+    connection = http.client.HTTPConnection(HOST, browser.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            f"/capture/{CAPTURE_KEY}/",
+            body=body,
+            headers={
+                "Host": f"{HOST}:{browser.port}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-Forwarded-For": client_address,
+            },
+        )
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
 def check_capture_limit(topology: Topology) -> None:
-    exists = query(topology.database_url, "SELECT to_regclass('crm_models_leadform') IS NOT NULL")[0][0]
-    if not exists:
+    if not capture_available(topology):
         print("  not available yet: capture rate limit (issue 21)")
         return
-    raise StepFailed("capture exists but no rate-limit check is written for it yet")
+    address = f"198.51.100.{secrets.randbelow(250) + 1}"
+    statuses = []
+    for attempt in range(CAPTURE_RATE + 1):
+        server = topology.ports["A" if attempt % 2 == 0 else "B"]
+        statuses.append(capture_post(Browser(server), address, f"web-{secrets.token_hex(4)}@example.org")[0])
+    expect(
+        statuses == [201] * CAPTURE_RATE + [429],
+        f"{CAPTURE_RATE + 1} submissions from one client alternating A/B answered {statuses}",
+    )
+    print(f"  ok: {CAPTURE_RATE} submissions from one client over A and B accepted, the next one 429")
 
 
 # --- load -------------------------------------------------------------------------
@@ -665,7 +710,20 @@ def load_client(
     while time.monotonic() < deadline and not stop():
         started = time.perf_counter()
         error = None
-        if username == "operator" and rng.random() < 0.2:
+        if data["capture"] and username == "marketer" and rng.random() < 0.3:
+            kind = "capture"
+            email = f"web-{seed}-{secrets.token_hex(4)}@example.org"
+            address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"  # a new client each time
+            try:
+                status, text = capture_post(browser, address, email)
+                if status == 201:
+                    with load.lock:
+                        load.created.append(email)
+                else:
+                    error = f"{server} capture: HTTP {status} {text[:200]}"
+            except (http.client.HTTPException, OSError) as exc:
+                error = f"{server} capture: {exc!r}"
+        elif username == "operator" and rng.random() < 0.2:
             counter += 1
             kind = "create lead"
             email = f"load-{seed}-{counter}-{secrets.token_hex(3)}@example.org"
@@ -730,7 +788,10 @@ def run_load(
 
 def print_load(load: Load, elapsed: float, connections: int) -> None:
     total = len(load.latencies.get("A", [])) + len(load.latencies.get("B", []))
-    print(f"  {total} requests in {elapsed:.1f} s over {connections} connections ({total / elapsed:.1f}/s)")
+    print(
+        f"  {total} requests in {elapsed:.1f} s over {connections} connections ({total / elapsed:.1f}/s; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})"
+    )
     print(f"  {'':14} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, values in sorted(load.latencies.items(), key=lambda item: (len(item[0]) > 1, item[0])):
         errors = len(load.errors.get(kind, [])) if kind in ("A", "B") else ""
@@ -739,7 +800,7 @@ def print_load(load: Load, elapsed: float, connections: int) -> None:
             f"  {label:14} {len(values):8d} {statistics.median(values):8.1f} "
             f"{percentile(values, 0.99):8.1f} {errors!s:>7}"
         )
-    print(f"  leads created through the admin form: {len(load.created)}")
+    print(f"  leads created (admin form, web capture): {len(load.created)}")
 
 
 def check_written(topology: Topology, load: Load) -> None:
@@ -877,6 +938,7 @@ def run(topology: Topology) -> list[str]:
         processes.start("worker", command, topology.env(), topology.workdir / "worker.log")
         print("worker started")
     data = sample_data(topology.database_url)
+    data["capture"] = capture_available(topology)
 
     failures: list[str] = []
 

@@ -244,6 +244,10 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
     # psycopg's pool replaces persistent connections (Django refuses both).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DATABASE_POOL
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Login failures are counted in the shared database (django-axes' database
+# handler, named so that it is not swapped for a per-process one): a lockout
+# holds on every app server. Capture rate limits and the dashboard use CACHES.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Load balancers probe /healthz and /readyz by address over plain HTTP: these
 # answer before host validation and the HTTPS redirect (backoffice/health.py).
 MIDDLEWARE = [
@@ -254,6 +258,7 @@ MIDDLEWARE = [
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING["formatters"]["json"] = {"()": "backoffice.logging.JsonFormatter"}  # type: ignore[index]
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"  # type: ignore[index]
-LOGGING["loggers"]["backoffice.requests"] = {"level": "INFO"}  # type: ignore[index]
+# One line per request (backoffice/logging.py); REQUEST_LOG_LEVEL=WARNING silences them.
+LOGGING["loggers"]["backoffice.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}  # type: ignore[index]
 
 from backoffice.unfold_config import UNFOLD  # noqa: E402, F401
