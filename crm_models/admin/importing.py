@@ -97,7 +97,7 @@ class ImportUploadForm(forms.Form):
             self.fields["duplicates"].widget = forms.HiddenInput()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("duplicates") == ImportRecord.DuplicateMode.UPDATE and not self.may_update:
             raise forms.ValidationError(UPDATE_NOT_OFFERED_MESSAGE % {"records": self.records})
         return cleaned
