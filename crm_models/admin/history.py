@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -50,7 +51,8 @@ class LiveRevertMixin:
         valid_pk_or_404(history_model, version_id)
         obj = self.get_object_or_404(request, object_id)  # type: ignore[attr-defined]
         # simple-history lets "view OR change" save a revert; reverting is a change.
-        if request.method == "POST" and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+        may_change = self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        if request.method == "POST" and not may_change:
             raise PermissionDenied
         if not self.has_view_history_or_change_history_permission(request, obj):  # type: ignore[attr-defined]
             raise PermissionDenied
@@ -59,7 +61,11 @@ class LiveRevertMixin:
         if version is None:
             raise Http404
         form_class = self.get_form(request, obj, change=True)  # type: ignore[attr-defined]
-        if request.method == "POST":
+        if not may_change:
+            # Read only, as Django's change view shows it to a view-only user:
+            # every field displayed, here with the version's values.
+            form = form_class(instance=version.instance)
+        elif request.method == "POST":
             form = form_class(request.POST, request.FILES, instance=obj)
             if form.is_valid():
                 new_object = self.save_form(request, form, change=True)  # type: ignore[attr-defined]
@@ -74,20 +80,22 @@ class LiveRevertMixin:
             self.object_history_form_template,  # type: ignore[attr-defined]
             {
                 **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-                **self._history_form_context(request, obj, form, object_id),
+                **self._history_form_context(request, obj, form, object_id, may_change=may_change),
                 **(extra_context or {}),
             },
         )
 
     def _history_form_context(
-        self, request: HttpRequest, obj: models.Model, form: Any, object_id: str
+        self, request: HttpRequest, obj: models.Model, form: Any, object_id: str, *, may_change: bool
     ) -> dict[str, Any]:
         """The context simple-history's version template reads (as its own view gives it)."""
+        fieldsets = list(self.get_fieldsets(request, obj))  # type: ignore[attr-defined]
+        readonly = self.get_readonly_fields(request, obj) if may_change else flatten_fieldsets(fieldsets)  # type: ignore[attr-defined]
         admin_form = helpers.AdminForm(
             form,
-            list(self.get_fieldsets(request, obj)),  # type: ignore[attr-defined]
-            self.get_prepopulated_fields(request, obj),  # type: ignore[attr-defined]
-            self.get_readonly_fields(request, obj),  # type: ignore[attr-defined]
+            fieldsets,
+            self.get_prepopulated_fields(request, obj) if may_change else {},  # type: ignore[attr-defined]
+            readonly,
             model_admin=self,  # type: ignore[arg-type]
         )
         opts = self.model._meta  # type: ignore[attr-defined]

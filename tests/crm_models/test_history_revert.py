@@ -3,6 +3,7 @@ form, read-only fields and domain rules as its change form; only the values the
 form starts with come from the version."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -157,3 +158,41 @@ def test_version_of_another_lead_is_not_found(operator: User, client_for: Callab
     response = client_for(operator).get(revert_url(lead, other.history.get().history_id))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["marketer", "manager"])
+def test_view_only_user_reads_the_version_without_a_form(
+    role: str, operator: User, request: pytest.FixtureRequest, client_for: Callable[[User], Client]
+) -> None:
+    """Marketers only view leads; managers only view services."""
+    if role == "marketer":
+        obj: Any = LeadFactory(owner=operator, first_name="Olga")
+        obj.first_name = "Olga-Maria"
+        field = "first_name"
+    else:
+        obj = ServiceFactory(name="SEO audit")
+        obj.name = "SEO audit, full"
+        field = "name"
+    version = obj.history.get().history_id
+    obj.save()
+    url = reverse(f"admin:crm_models_{obj._meta.model_name}_simple_history", args=[obj.pk, version])
+
+    response = client_for(request.getfixturevalue(role)).get(url)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["adminform"].form.fields == {}
+    assert response.context["revert_disabled"] is True
+    assert f'name="{field}"' not in body
+    assert shown(response)[field] == ("Olga" if role == "marketer" else "SEO audit")
+
+
+def shown(response: Any) -> dict[str, str]:
+    """The read-only values a version page displays, by field name."""
+    values = {}
+    for fieldset in response.context["adminform"]:
+        for line in fieldset:
+            for admin_field in line:
+                if admin_field.is_readonly:
+                    values[admin_field.field["name"]] = str(admin_field.contents())
+    return values
