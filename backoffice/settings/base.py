@@ -5,11 +5,19 @@ variable (see README, "Configuration"). `local.py` adds demo-friendly defaults;
 `production.py` refuses to start without the values production needs.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+from backoffice.deployment import (
+    cache_from_env,
+    database_pool_options,
+    default_storage_from_env,
+    session_engine_for,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -106,11 +114,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", planner_options)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The database cache keeps app servers stateless (DESIGN: "Beyond one machine");
-# CACHE_URL switches to Redis or memcached without code changes.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache")}
-
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Cache, sessions and file storage: see "Shared services" at the end.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -221,5 +225,41 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Shared services: several app servers, one state (README, "Deploying") -------
+# Storage, cache, sessions, connection pool, health checks and request logs come
+# from the environment through backoffice/deployment.py; each falls back to a
+# single-machine default (local files, the database cache, no pool).
+STORAGES = {
+    "default": default_storage_from_env(os.environ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHES = {
+    "default": cache_from_env(
+        os.environ, cache_url_setting=env.cache_url("CACHE_URL") if env.str("CACHE_URL", default="") else None
+    )
+}
+SESSION_ENGINE = session_engine_for(CACHES["default"])
+DATABASE_POOL = database_pool_options(os.environ, default_max_size=0)
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool replaces persistent connections (Django refuses both).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DATABASE_POOL
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Login failures are counted in the shared database (django-axes' database
+# handler, named so that it is not swapped for a per-process one): a lockout
+# holds on every app server. Capture rate limits and the dashboard use CACHES.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Load balancers probe /healthz and /readyz by address over plain HTTP: these
+# answer before host validation and the HTTPS redirect (backoffice/health.py).
+MIDDLEWARE = [
+    "backoffice.health.HealthCheckMiddleware",
+    "backoffice.logging.RequestLogMiddleware",
+    *MIDDLEWARE,
+]
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING["formatters"]["json"] = {"()": "backoffice.logging.JsonFormatter"}  # type: ignore[index]
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"  # type: ignore[index]
+# One line per request (backoffice/logging.py); REQUEST_LOG_LEVEL=WARNING silences them.
+LOGGING["loggers"]["backoffice.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}  # type: ignore[index]
 
 from backoffice.unfold_config import UNFOLD  # noqa: E402, F401

@@ -1,6 +1,10 @@
 """Production: refuses to start without a real secret key and allowed hosts."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
+
+from backoffice.deployment import database_pool_options
 
 from .base import *  # noqa: F403
 from .base import env
@@ -31,7 +35,15 @@ X_FRAME_OPTIONS = "DENY"
 # streaming them through Python; the prefix is an `internal` nginx location.
 DOCUMENT_ACCEL_REDIRECT_PREFIX = env.str("DOCUMENT_ACCEL_REDIRECT_PREFIX", default="")
 
+# --- Shared services (README, "Deploying") -----------------------------------
+# The default storage (local files or S3), cache and sessions come from base.py;
+# production adds hashed static file names and pools database connections
+# unless DATABASE_POOL_MAX_SIZE=0 (e.g. behind PgBouncer in transaction mode).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
+DATABASE_POOL = database_pool_options(os.environ, default_max_size=4)
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DATABASE_POOL  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -27,7 +27,9 @@ def _storage(name: str | None = None) -> Any:
 
 def pending_save(payload: dict[str, Any]) -> str:
     token = uuid.uuid4().hex
-    _storage(token).save(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    # Bytes, not text: S3 storage checksums a text body other than it sends
+    # it once it holds non-ASCII characters, and the read then fails.
+    _storage(token).save(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return token
 
 
