@@ -14,8 +14,10 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
@@ -36,6 +38,12 @@ IDEMPOTENCY_MISMATCH_MESSAGE = _("This Idempotency-Key was already used with oth
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 ALL = "__all__"
+
+# The demo web form's key, known to the demo landing page. demo_data gives the
+# demo form this key; the page itself exists only where CAPTURE_DEMO_PAGE is on
+# (local settings, never production).
+DEMO_FORM_KEY = "lf_demo-landing-page"
+DEMO_UTM_CAMPAIGN = "demo_landing"
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -214,3 +222,19 @@ def capture_view(request: HttpRequest, key: str) -> HttpResponse:
     elif submission.outcome == CaptureOutcome.RECEIVED:
         submission = capture_process(submission=submission)
     return _cors(_answer(request, submission), request, form)
+
+
+def demo_landing_view(request: HttpRequest) -> HttpResponse:
+    """A plain landing page posting to the demo form, to try the capture in
+    two clicks (README, "Web capture")."""
+    if not settings.CAPTURE_DEMO_PAGE:
+        raise Http404
+    form_exists = LeadForm.objects.filter(key=lead_form_key_hash(DEMO_FORM_KEY), is_active=True).exists()
+    context = {
+        "action": reverse("capture", args=[DEMO_FORM_KEY]) if form_exists else "",
+        "utm": any(name.startswith("utm_") for name in request.GET),
+        "utm_campaign": DEMO_UTM_CAMPAIGN,
+        # A new address each time, so that each try makes a new lead.
+        "email": f"visitor-{get_random_string(6).lower()}@demo.example",
+    }
+    return render(request, "crm_models/capture/demo_landing.html", context)

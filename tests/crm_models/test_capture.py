@@ -8,9 +8,10 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from crm_models.capture_models import CaptureOutcome, CaptureSubmission, LeadForm
+from crm_models.capture_models import CaptureOutcome, CaptureSubmission, LeadForm, lead_form_key_hash
 from crm_models.models import Interaction, InteractionKind, Lead, LeadSource
 from crm_models.services import capture as capture_service
+from crm_models.views import DEMO_FORM_KEY
 from tests.factories import CampaignFactory, LeadFactory, LeadFormFactory
 
 pytestmark = pytest.mark.django_db
@@ -356,3 +357,23 @@ def test_failed_processing_is_kept_and_retried_from_the_admin(
     assert [str(m) for m in retried.context["messages"]] == [
         "Retried 1 request(s): 1 processed, 0 failed again."
     ]
+
+
+def test_the_demo_landing_page_exists_only_where_switched_on(client: Client, settings: Any) -> None:
+    settings.CAPTURE_DEMO_PAGE = False
+    assert client.get("/demo/landing/").status_code == 404
+
+    settings.CAPTURE_DEMO_PAGE = True
+    LeadForm.objects.filter(pk=LeadFormFactory(name="Demo").pk).update(key=lead_form_key_hash(DEMO_FORM_KEY))
+    page = client.get("/demo/landing/?utm_source=yandex").content.decode()
+
+    assert f'action="/capture/{DEMO_FORM_KEY}/"' in page
+    assert 'src="/static/crm_models/capture/utm.js"' in page
+    # No inline script: the page works under a Content-Security-Policy without 'unsafe-inline'.
+    assert page.count("<script") == 1
+
+
+def test_production_settings_leave_the_demo_page_off() -> None:
+    from backoffice.settings import base
+
+    assert base.CAPTURE_DEMO_PAGE is False
