@@ -10,11 +10,11 @@ from crm_models.resources import AdSpendResource
 from .base import CrmModelAdmin
 from .display import money
 from .filters import RangeDateFilter
-from .importing import CrmExportMixin
+from .importing import CrmImportExportMixin
 
 
 @admin.register(AdSpend)
-class AdSpendAdmin(CrmExportMixin, CrmModelAdmin):
+class AdSpendAdmin(CrmImportExportMixin, CrmModelAdmin):
     resource_classes = [AdSpendResource]
     list_display = ["date", "campaign", "source", "display_amount"]
     list_filter = [("campaign", RelatedDropdownFilter), ("date", RangeDateFilter), "source"]
