@@ -132,7 +132,7 @@ LARGE_MODE_THRESHOLD = 10_000
 
 DEMO_FORM_NAME = "Demo landing page"
 # The utm_source of each channel's demo leads and spend (the usual values of Russian ad platforms).
-SPEND_SOURCES = {
+SPEND_SOURCES: dict[str, str] = {
     Channel.SEARCH: "yandex",
     Channel.SOCIAL: "vk",
     Channel.DISPLAY: "google",
