@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -221,14 +221,30 @@ def _touch(clean: CleanCapture, now: Any) -> dict[str, str]:
     return {**clean.utm, "at": now.isoformat()}
 
 
-def _write(submission: CaptureSubmission, clean: CleanCapture) -> tuple[Lead, str]:
+def _reserve_lead_id() -> int | None:
+    """The new lead's id from its sequence (PostgreSQL), so that the rows that
+    point at it can be written before it (foreign keys are checked at commit)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Lead._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def _note(lead: Lead, template: Any, form: LeadForm, clean: CleanCapture, now: Any) -> None:
+    with override(None):
+        summary = _summary(template, form, clean)
+    Interaction.objects.create(lead=lead, kind=InteractionKind.NOTE, happened_at=now, summary=summary)
+
+
+def _write(submission: CaptureSubmission, clean: CleanCapture) -> CaptureSubmission:
     form = submission.form
     now = timezone.now()
     reason = str(HISTORY_REASON) % {"form": form.name}
     lead = _find_person(clean)
-    outcome = CaptureOutcome.DUPLICATE
     if lead is None:
         lead = Lead(
+            pk=_reserve_lead_id(),
             first_name=clean.first_name or clean.email.split("@")[0] or clean.phone,
             last_name=clean.last_name,
             email=clean.email,
@@ -242,28 +258,34 @@ def _write(submission: CaptureSubmission, clean: CleanCapture) -> tuple[Lead, st
             **clean.utm,
         )
         lead._change_reason = reason  # type: ignore[attr-defined]
+        first_status = submission.response_status
         try:
             with transaction.atomic():
-                lead.save()
+                if lead.pk is not None:
+                    _note(lead, CREATED_SUMMARY, form, clean, now)
+                    _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
+                # The lead last: its insert updates the dashboards' rollup rows
+                # of its day (dashboards/rollups.py), which every other new
+                # lead's transaction then waits for until this one commits.
+                lead.save(force_insert=lead.pk is not None)
+                if submission.lead_id is None:
+                    _note(lead, CREATED_SUMMARY, form, clean, now)
+                    _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
+                after_lead_captured(lead=lead, form=form)
+            return submission
         except IntegrityError:
             # The same person posted twice at once: the other request made the lead.
+            submission.response_status, submission.lead = first_status, None
             lead = _find_person(clean)  # type: ignore[assignment]
             if lead is None:
                 raise
-        else:
-            outcome = CaptureOutcome.CREATED
-            after_lead_captured(lead=lead, form=form)
-    if outcome == CaptureOutcome.DUPLICATE:
-        # The first touch (utm_* on the lead) stays; only the latest changes.
-        lead.last_touch = _touch(clean, now)
-        lead.last_touch_at = now
-        lead._change_reason = reason  # type: ignore[attr-defined]
-        lead.save(update_fields=["last_touch", "last_touch_at", "updated_at"])
-    template = CREATED_SUMMARY if outcome == CaptureOutcome.CREATED else DUPLICATE_SUMMARY
-    with override(None):
-        summary = _summary(template, form, clean)
-    Interaction.objects.create(lead=lead, kind=InteractionKind.NOTE, happened_at=now, summary=summary)
-    return lead, outcome
+    # A known person: the first touch (utm_* on the lead) stays; only the latest changes.
+    lead.last_touch = _touch(clean, now)
+    lead.last_touch_at = now
+    lead._change_reason = reason  # type: ignore[attr-defined]
+    lead.save(update_fields=["last_touch", "last_touch_at", "updated_at"])
+    _note(lead, DUPLICATE_SUMMARY, form, clean, now)
+    return _finish(submission, CaptureOutcome.DUPLICATE, 200, lead=lead)
 
 
 def capture_process(*, submission: CaptureSubmission) -> CaptureSubmission:
@@ -282,14 +304,14 @@ def capture_process(*, submission: CaptureSubmission) -> CaptureSubmission:
     clean, errors = capture_clean(form=form, payload=submission.payload)
     if clean is None:
         return _finish(submission, CaptureOutcome.REJECTED, 400, errors=errors)
+    first_status = submission.response_status
     try:
         with transaction.atomic():
-            lead, outcome = _write(submission, clean)
-            status = 201 if outcome == CaptureOutcome.CREATED else 200
-            return _finish(submission, outcome, status, lead=lead)
+            return _write(submission, clean)
     except Exception:
         # Kept, not lost: the admin lists failed requests and retries them.
         logger.exception("Processing web form request %s failed", submission.pk)
+        submission.response_status, submission.lead = first_status, None
         return _finish(submission, CaptureOutcome.FAILED, 202, errors={"__all__": [str(FAILED_MESSAGE)]})
 
 

@@ -377,3 +377,26 @@ def test_production_settings_leave_the_demo_page_off() -> None:
     from backoffice.settings import base
 
     assert base.CAPTURE_DEMO_PAGE is False
+
+
+def test_the_same_person_posting_twice_at_once_gets_one_lead(
+    client: Client, form: LeadForm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other request made the lead between this one's lookup and its insert:
+    the unique e-mail refuses the second lead and the request becomes a duplicate."""
+    existing = LeadFactory(email="anna@example.ru", phone="")
+    real_find = capture_service._find_person
+    calls: list[int] = []
+
+    def find_after_the_other_request(clean: Any) -> Any:
+        calls.append(1)
+        return None if len(calls) == 1 else real_find(clean)
+
+    monkeypatch.setattr(capture_service, "_find_person", find_after_the_other_request)
+    response = post_json(client, form, {**PERSON, "phone": ""})
+
+    assert (response.status_code, response.json()) == (200, {"lead": existing.pk, "outcome": "duplicate"})
+    assert Lead.objects.count() == 1
+    submission = CaptureSubmission.objects.get()
+    assert (submission.outcome, submission.lead, submission.response_status) == ("duplicate", existing, 200)
+    assert Interaction.objects.get().lead == existing
