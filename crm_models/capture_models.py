@@ -148,8 +148,14 @@ class CaptureSubmission(models.Model):
     """One request that reached a form, stored before it is processed, so that
     nothing a site sent is lost whatever happens next."""
 
+    # No single-column indexes on form and lead: capture_form_received_idx
+    # starts with the form, capture_lead_idx holds the leads that are set.
     form = models.ForeignKey(
-        LeadForm, verbose_name=_("web form"), on_delete=models.PROTECT, related_name="submissions"
+        LeadForm,
+        verbose_name=_("web form"),
+        on_delete=models.PROTECT,
+        related_name="submissions",
+        db_index=False,
     )
     received_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
     payload = models.JSONField(_("fields sent"), default=dict)
@@ -167,6 +173,7 @@ class CaptureSubmission(models.Model):
         related_name="capture_submissions",
         null=True,
         blank=True,
+        db_index=False,
     )
     # The status of the first answer: a request repeated with the same
     # Idempotency-Key gets that answer again.
@@ -204,8 +211,13 @@ class AdSpend(TimeStampedModel):
     report row). A campaign with any of these rows has its spend computed from
     them; one without, from its budget (selectors/metrics.py)."""
 
+    # No single-column index: the unique (campaign, date, source) starts with it.
     campaign = models.ForeignKey(
-        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="ad_spend"
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        related_name="ad_spend",
+        db_index=False,
     )
     date = models.DateField(_("date"))
     amount = money_field(_("amount"))

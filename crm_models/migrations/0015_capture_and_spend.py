@@ -550,6 +550,7 @@ class Migration(migrations.Migration):
             model_name="adspend",
             name="campaign",
             field=models.ForeignKey(
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="ad_spend",
                 to="crm_models.campaign",
@@ -560,6 +561,7 @@ class Migration(migrations.Migration):
             model_name="capturesubmission",
             name="lead",
             field=models.ForeignKey(
+                db_index=False,
                 blank=True,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
@@ -662,6 +664,7 @@ class Migration(migrations.Migration):
             model_name="capturesubmission",
             name="form",
             field=models.ForeignKey(
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="submissions",
                 to="crm_models.leadform",
