@@ -7,10 +7,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminURLInputWidget
@@ -167,6 +168,17 @@ class CaptureSubmissionAdmin(CrmModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: CaptureSubmission | None = None) -> bool:
         return False
+
+    # Requests are a log, never changed, so they keep no simple-history table:
+    # the history pages are Django's own (the admin log), the version pages none.
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> Any:
+        self.get_object_or_404(request, object_id)
+        return ModelAdmin.history_view(self, request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        raise Http404
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("crm_models.retry_capturesubmission")
