@@ -140,6 +140,24 @@ UNFOLD = {
                         "permission": _can("admin_tools_stats.view_dashboardstats"),
                     },
                     {
+                        "title": _("Ad spend"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:crm_models_adspend_changelist"),
+                        "permission": _can("crm_models.view_adspend"),
+                    },
+                    {
+                        "title": _("Web forms"),
+                        "icon": "dynamic_form",
+                        "link": reverse_lazy("admin:crm_models_leadform_changelist"),
+                        "permission": _can("crm_models.view_leadform"),
+                    },
+                    {
+                        "title": _("Web form requests"),
+                        "icon": "inbox",
+                        "link": reverse_lazy("admin:crm_models_capturesubmission_changelist"),
+                        "permission": _can("crm_models.view_capturesubmission"),
+                    },
+                    {
                         "title": _("Import records"),
                         "icon": "upload_file",
                         "link": reverse_lazy("admin:crm_models_importrecord_changelist"),

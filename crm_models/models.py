@@ -110,6 +110,16 @@ class Campaign(TimeStampedModel):
     budget = money_field(_("budget"))
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
+    # Matched against a captured lead's utm_campaign (issue 21); stored in lower
+    # case, so "Spring_Search" in an ad's URL finds "spring_search".
+    utm_campaign = models.CharField(
+        _("utm_campaign"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("The utm_campaign value of this campaign's ads; captured leads carrying it join it."),
+    )
 
     # History tables get no index on the tracked foreign keys: nothing reads
     # history by them (a record's history is read by its id), and every
@@ -141,10 +151,19 @@ class Campaign(TimeStampedModel):
                 name="campaign_end_after_start",
                 violation_error_message=END_BEFORE_START_MESSAGE,
             ),
+            models.UniqueConstraint(
+                fields=["utm_campaign"],
+                condition=~models.Q(utm_campaign=""),
+                name="campaign_utm_campaign_unique",
+                violation_error_message=_("Another campaign already has this utm_campaign."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.utm_campaign = self.utm_campaign.strip().lower()
 
 
 class LeadStatus(models.TextChoices):
@@ -153,6 +172,17 @@ class LeadStatus(models.TextChoices):
     QUALIFIED = "qualified", _("Qualified")
     CONVERTED = "converted", _("Converted")
     LOST = "lost", _("Lost")
+
+
+class LeadSource(models.TextChoices):
+    MANUAL = "manual", _("Typed in")
+    IMPORT = "import", _("Imported")
+    CAPTURE = "capture", _("Web form")
+
+
+def utm_field(name: str) -> models.CharField:
+    # db_default: the import writes leads with COPY, naming only its own columns.
+    return models.CharField(name, max_length=200, blank=True, default="", db_default="")
 
 
 class Lead(TimeStampedModel):
@@ -180,6 +210,28 @@ class Lead(TimeStampedModel):
     )
     notes = models.TextField(_("notes"), blank=True)
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True, editable=False)
+    source = models.CharField(
+        _("source"),
+        max_length=20,
+        choices=LeadSource.choices,
+        default=LeadSource.MANUAL,
+        db_default=LeadSource.MANUAL,
+    )
+    # The first touch: where the person came from the first time (kept as it
+    # was when they come back). The latest touch is `last_touch`.
+    utm_source = utm_field("utm_source")
+    utm_medium = utm_field("utm_medium")
+    utm_campaign = utm_field("utm_campaign")
+    utm_content = utm_field("utm_content")
+    utm_term = utm_field("utm_term")
+    last_touch = models.JSONField(
+        _("latest touch"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The utm_* values of the person's latest request through a web form."),
+    )
+    last_touch_at = models.DateTimeField(_("latest touch at"), null=True, blank=True, editable=False)
 
     history = history_records("campaign", "owner")
     objects = LeadQuerySet.as_manager()
@@ -430,6 +482,7 @@ class ImportRecord(models.Model):
         LEAD = "lead", _("Leads")
         SERVICE = "service", _("Services")
         CAMPAIGN = "campaign", _("Campaigns")
+        SPEND = "adspend", _("Ad spend")
 
     class DuplicateMode(models.TextChoices):
         UPDATE = "update", _("Update the existing record")
@@ -462,3 +515,8 @@ class ImportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.file_name}"
+
+
+# The capture and spend models live in their own module (issue 21); imported
+# here so that Django finds them in the app's models module.
+from .capture_models import AdSpend, CaptureOutcome, CaptureSubmission, LeadForm  # noqa: E402, F401

@@ -138,3 +138,26 @@ class InteractionQuerySet(ScopedQuerySet):
             return self.all()
         scope = _interaction_lead_scope(user, "lead")
         return self.none() if scope is None else self.filter(scope)
+
+
+class LeadFormQuerySet(ScopedQuerySet):
+    """Web forms and their requests: administrators and marketers (DESIGN.md,
+    role matrix); nobody else sees them at all."""
+
+    def visible_to(self, user: UserLike) -> Self:
+        if sees_everything(user) or has_role(user, Role.MARKETER):
+            return self.all()
+        return self.none()
+
+
+class CaptureSubmissionQuerySet(LeadFormQuerySet):
+    pass
+
+
+class AdSpendQuerySet(ScopedQuerySet):
+    """Spend rows: administrators and marketers manage them, managers read them."""
+
+    def visible_to(self, user: UserLike) -> Self:
+        if sees_everything(user) or has_role(user, Role.MARKETER, Role.MANAGER):
+            return self.all()
+        return self.none()

@@ -35,7 +35,7 @@ from import_export import fields, resources
 from import_export.formats import base_formats
 
 from crm_models.importing.columns import FORMULA_PREFIXES
-from crm_models.models import Campaign, Contract, Customer, Lead, Service
+from crm_models.models import AdSpend, Campaign, Contract, Customer, Lead, Service
 
 EXPORT_CHUNK = 5_000
 
@@ -225,6 +225,19 @@ class CampaignResource(ExplicitExportResource):
         model = Campaign
         name = _("Campaigns")
         fields: ClassVar = ["id", "name", "service", "channel", "budget", "start_date", "end_date"]
+        export_order = fields
+
+
+class AdSpendResource(ExplicitExportResource):
+    date = column("date", "Date")
+    campaign = column("campaign__name", "Campaign")
+    source = column("source", "Source")
+    amount = column("amount", "Amount")
+
+    class Meta:
+        model = AdSpend
+        name = _("Ad spend")
+        fields: ClassVar = ["date", "campaign", "source", "amount"]
         export_order = fields
 
 

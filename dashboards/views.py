@@ -21,6 +21,7 @@ from crm_models.selectors.metrics import (
     CampaignMetrics,
     CampaignRow,
     Figures,
+    GroupRow,
     TimePoint,
     lead_status_counts,
     user_sees_campaign_metrics,
@@ -178,6 +179,49 @@ def _roi_table(rows: list[CampaignRow]) -> dict[str, Any]:
     }
 
 
+ESTIMATED_SPEND_TITLE = gettext_lazy("Estimated from the campaign's budget: it has no imported spend.")
+
+
+def _breakdown_table(groups: list[GroupRow], title: str) -> dict[str, Any]:
+    """Leads, customers, revenue, spend and the ratios per channel or source."""
+    return {
+        "headers": [
+            title,
+            _("Leads"),
+            _("Customers"),
+            _("Revenue"),
+            _("Ad spend"),
+            _("CPL"),
+            _("CAC"),
+            _("ROI"),
+        ],
+        "rows": [
+            [
+                group.label,
+                formatting.count(group.leads),
+                formatting.count(group.customers),
+                formatting.money(group.revenue, decimals=0),
+                formatting.money(group.spend, decimals=0),
+                formatting.money(group.cpl, decimals=0),
+                formatting.money(group.cac, decimals=0),
+                formatting.percent(group.roi),
+            ]
+            for group in groups
+        ],
+    }
+
+
+def _spend_basis(metrics: CampaignMetrics) -> dict[str, Any]:
+    """How much of the period's spend is imported and how much estimated from budgets."""
+    estimated = [row.campaign for row in metrics.rows if not row.spend_actual and row.spend]
+    return {
+        "actual": formatting.money(metrics.actual_spend, decimals=0),
+        "estimated": formatting.money(metrics.estimated_spend, decimals=0),
+        "estimated_count": len(estimated),
+        "estimated_campaigns": ", ".join(estimated[:10]) + ("…" if len(estimated) > 10 else ""),
+    }
+
+
 def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
     metrics, points = cached_dashboard_figures(
         user=request.user, date_from=period.date_from, date_to=period.date_to
@@ -196,6 +240,9 @@ def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
         "best_table": _roi_table(best),
         "worst_table": _roi_table(worst),
         "has_campaigns": bool(metrics.rows),
+        "spend_basis": _spend_basis(metrics),
+        "source_table": _breakdown_table(metrics.by_source, _("utm_source")),
+        "channel_table": _breakdown_table(metrics.by_channel, _("Channel")),
     }
 
 
@@ -277,13 +324,20 @@ def sort_rows(rows: list[CampaignRow], order: str) -> list[CampaignRow]:
     return sorted(defined, key=key, reverse=order.startswith("-")) + undefined
 
 
+def _spend_cell(row: Figures) -> str:
+    spend = formatting.money(row.spend)
+    if isinstance(row, CampaignRow) and not row.spend_actual and row.spend:
+        return format_html('<span title="{}">≈ {}</span>', ESTIMATED_SPEND_TITLE, spend)
+    return spend
+
+
 def _report_cells(row: Figures) -> list[str]:
     return [
         formatting.count(row.leads),
         formatting.count(row.customers),
         formatting.percent(row.conversion_rate),
         formatting.money(row.revenue),
-        formatting.money(row.spend),
+        _spend_cell(row),
         formatting.percent(row.roi),
         formatting.money(row.cpl),
         formatting.money(row.cac),
@@ -346,6 +400,9 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
                 for row in sort_rows(metrics.rows, order)
             ],
             "totals": _report_cells(metrics.totals),
+            "spend_basis": _spend_basis(metrics),
+            "source_table": _breakdown_table(metrics.by_source, _("utm_source")),
+            "channel_table": _breakdown_table(metrics.by_channel, _("Channel")),
             "csv_url": f"?{base}&format=csv",
             "xlsx_url": f"?{base}&format=xlsx",
         }

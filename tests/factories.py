@@ -7,7 +7,18 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from crm_models.models import Campaign, Channel, Contract, Customer, Interaction, Lead, LeadStatus, Service
+from crm_models.models import (
+    AdSpend,
+    Campaign,
+    Channel,
+    Contract,
+    Customer,
+    Interaction,
+    Lead,
+    LeadForm,
+    LeadStatus,
+    Service,
+)
 from crm_models.roles import Role
 
 
@@ -94,3 +105,33 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     summary = factory.Sequence(lambda n: f"Called the client, note {n:04d}")
     author = factory.LazyAttribute(lambda i: i.lead.owner)
+
+
+class LeadFormFactory(factory.django.DjangoModelFactory):
+    """A web form; its key (shown once in the admin) is on `raw_key`."""
+
+    class Meta:
+        model = LeadForm
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Form {n}")
+    campaign = factory.SubFactory(CampaignFactory)
+    owner = factory.SubFactory(UserFactory, role=Role.OPERATOR)
+    required_fields = factory.LazyFunction(lambda: ["first_name"])
+    key = factory.LazyAttributeSequence(lambda form, n: f"pending-{n}")
+
+    @factory.post_generation
+    def raw_key(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        self.raw_key = self.set_key()  # type: ignore[attr-defined]
+        if create:
+            self.save(update_fields=["key", "key_hint"])
+
+
+class AdSpendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdSpend
+
+    campaign = factory.SubFactory(CampaignFactory)
+    date = factory.LazyFunction(timezone.localdate)
+    amount = Decimal("100.00")
+    source = "yandex"

@@ -210,6 +210,16 @@ ADMIN_CHARTS_USE_JQUERY = False
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="₽")
 
+# --- web capture (POST /capture/<key>/) ------------------------------------------
+# django-ratelimit counts on the default cache, shared by all app servers; with
+# Redis (CACHE_URL=redis://...) its counters are atomic, with the database cache
+# two servers may each let a few requests too many through at a window's edge.
+CAPTURE_RATE_PER_CLIENT = env.str("CAPTURE_RATE_PER_CLIENT", default="30/m")
+CAPTURE_RATE_PER_FORM = env.str("CAPTURE_RATE_PER_FORM", default="6000/m")
+CAPTURE_MAX_BODY_BYTES = env.int("CAPTURE_MAX_BODY_BYTES", default=16 * 1024)
+# The demo landing page (/demo/landing/) is served only where this is on (local settings).
+CAPTURE_DEMO_PAGE = False
+
 DEFAULT_EXCEPTION_REPORTER_FILTER = "backoffice.reporting.CustomerDataReporterFilter"
 
 LOGGING = {

@@ -6,3 +6,5 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-demo-key-never-use-in-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# The demo landing page posting to the demo web form (/demo/landing/).
+CAPTURE_DEMO_PAGE = env.bool("CAPTURE_DEMO_PAGE", default=True)

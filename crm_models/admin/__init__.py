@@ -1,3 +1,14 @@
-from . import campaign, contract, customer, import_record, interaction, lead, service, users
+from . import campaign, capture, contract, customer, import_record, interaction, lead, service, spend, users
 
-__all__ = ["campaign", "contract", "customer", "import_record", "interaction", "lead", "service", "users"]
+__all__ = [
+    "campaign",
+    "capture",
+    "contract",
+    "customer",
+    "import_record",
+    "interaction",
+    "lead",
+    "service",
+    "spend",
+    "users",
+]

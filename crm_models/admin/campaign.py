@@ -22,9 +22,9 @@ class CampaignAdmin(CrmImportExportMixin, CrmModelAdmin):
         ("end_date", RangeDateFilter),
     ]
     list_select_related = ["service"]
-    search_fields = ["name"]
+    search_fields = ["name", "utm_campaign"]
     autocomplete_fields = ["service"]
-    fields = ["name", "service", "channel", "budget", ("start_date", "end_date")]
+    fields = ["name", "service", "channel", "budget", ("start_date", "end_date"), "utm_campaign"]
 
     @admin.display(description=_("budget"), ordering="budget")
     def display_budget(self, obj: Campaign) -> str:

@@ -63,6 +63,7 @@ TEMPLATE_EXAMPLES: dict[str, list[str]] = {
         "",
     ],
     ImportRecord.Kind.SERVICE: ["Context advertising", "Search ads set-up and management", "45000.00", "yes"],
+    ImportRecord.Kind.SPEND: ["2026-03-01", "Spring search", "4500.00", "yandex"],
     ImportRecord.Kind.CAMPAIGN: [
         "Spring search",
         "Context advertising",

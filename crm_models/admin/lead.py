@@ -21,6 +21,19 @@ from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateF
 from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
 
+# Where the lead came from (issue 21): set by the capture and the import, read-only here.
+ATTRIBUTION_FIELDS = [
+    "source",
+    ("utm_source", "utm_medium"),
+    ("utm_campaign", "utm_content"),
+    "utm_term",
+    ("last_touch_display", "last_touch_at"),
+]
+
+ATTRIBUTION_READONLY = [
+    name for item in ATTRIBUTION_FIELDS for name in (item if isinstance(item, tuple) else (item,))
+]
+
 
 class LeadChannelFilter(ChoicesDropdownFilter):
     """The sales channel of the lead's campaign, with the dates of the
@@ -82,7 +95,7 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
     inlines = [InteractionInline]
     actions = ["convert_leads"]
     actions_detail = ["convert_lead_detail"]
-    readonly_fields = ["created_at", "updated_at", "converted_at"]
+    readonly_fields = ["created_at", "updated_at", "converted_at", *ATTRIBUTION_READONLY]
     fieldsets = [
         (
             _("Contact"),
@@ -92,6 +105,7 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
             _("Pipeline"),
             {"fields": ["campaign", "status", "owner", "notes"]},
         ),
+        (_("Source"), {"fields": ATTRIBUTION_FIELDS, "classes": ["collapse"]}),
         (
             _("Dates"),
             {"fields": [("created_at", "updated_at"), "converted_at"], "classes": ["collapse"]},
@@ -160,6 +174,16 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
 
     def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         return lead_search_q(term=term)
+
+    @display(description=_("latest touch"))
+    def last_touch_display(self, obj: Lead) -> str:
+        touch = obj.last_touch or {}
+        return (
+            " / ".join(
+                str(touch[name]) for name in ("utm_source", "utm_medium", "utm_campaign") if touch.get(name)
+            )
+            or "—"
+        )
 
     @display(description=_("full name"), ordering="last_name")
     def full_name_display(self, obj: Lead) -> str:

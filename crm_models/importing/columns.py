@@ -8,6 +8,7 @@ here exactly as the admin form does (`crm_models.normalization`), so a file and
 the form agree on who is a duplicate.
 """
 
+import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Sequence
@@ -244,6 +245,8 @@ class ImportSpec:
     columns: tuple[Column, ...]
     # Columns of which at least one must be present (and filled in each row).
     one_of: tuple[str, ...] = field(default=())
+    # Reshapes the file's table before its header is read (ad platforms' reports).
+    prepare: Callable[[Table], Table] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -339,7 +342,140 @@ CAMPAIGN_SPEC = ImportSpec(
     ),
 )
 
-SPECS: dict[str, ImportSpec] = {spec.kind: spec for spec in (LEAD_SPEC, SERVICE_SPEC, CAMPAIGN_SPEC)}
+# Ad platforms' date formats besides clean_date's: Google Ads writes "Dec 1, 2026".
+SPEND_DATE_FORMATS = ("%b %d, %Y", "%d %b %Y", "%Y/%m/%d", "%Y.%m.%d")
+# A report's total rows: "Итого", "Всего", "Total: Account", "Total rows: 31".
+TOTAL_ROW = re.compile(r"^(итого|всего|total)\b", re.IGNORECASE)
+
+
+def clean_spend_date(value: str) -> str:
+    try:
+        return clean_date(value)
+    except CellError:
+        for date_format in SPEND_DATE_FORMATS:
+            try:
+                return datetime.datetime.strptime(value, date_format).date().isoformat()  # noqa: DTZ007
+            except ValueError:
+                continue
+        raise
+
+
+def clean_source(value: str) -> str:
+    return text(50)(value.strip().lower())  # type: ignore[return-value]
+
+
+# Headers that only one ad platform writes, and the utm_source its ads carry.
+PLATFORM_HEADERS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "yandex",
+        frozenset(
+            header_key(name)
+            for name in (
+                "Расход (руб.)",
+                "№ Кампании",
+                "CampaignName",
+                "CampaignId",
+                "Cost (RUB)",
+                "Spend (RUB)",
+            )
+        ),
+    ),
+    ("vk", frozenset(header_key(name) for name in ("Потрачено", "Потрачено, ₽", "Списания", "Spent"))),
+    (
+        "google",
+        frozenset(header_key(name) for name in ("Day", "День", "Currency code", "Код валюты", "Стоимость")),
+    ),
+)
+
+
+def spend_platform(header: Sequence[str]) -> str:
+    """The platform whose export this header is ('' when it cannot be told)."""
+    keys = {header_key(title) for title in header}
+    for platform, marks in PLATFORM_HEADERS:
+        if keys & marks:
+            return platform
+    return ""
+
+
+def prepare_spend_table(table: Table) -> Table:
+    """An ad platform's report as a plain table: the header found below the
+    report's title lines, its total rows left out, and, when the file has no
+    source column, the platform its header shows as every row's source."""
+    header, rows = table.header, table.rows
+    if not _matches(SPEND_SPEC, header):
+        for index, (_number, cells) in enumerate(rows[:10]):
+            if _matches(SPEND_SPEC, cells):
+                header, rows = cells, rows[index + 1 :]
+                break
+    rows = [
+        (number, cells)
+        for number, cells in rows
+        if not any(TOTAL_ROW.match(cell.strip()) for cell in cells[:3] if cell)
+    ]
+    if "source" not in _column_indexes(SPEND_SPEC, header):
+        platform = spend_platform(header)
+        width = len(header)
+        header = [*header, "Source"]
+        rows = [(number, [*cells, *[""] * (width - len(cells)), platform]) for number, cells in rows]
+    return dataclasses.replace(table, header=header, rows=rows)
+
+
+SPEND_SPEC = ImportSpec(
+    kind=ImportRecord.Kind.SPEND,
+    verbose_name_plural=_("ad spend"),
+    columns=(
+        Column(
+            "date",
+            "Date",
+            ("Day", "Дата", "День", "Период", "Date of spend"),
+            clean_spend_date,
+            required=True,
+        ),
+        Column(
+            "campaign",
+            "Campaign",
+            (
+                "Campaign name",
+                "CampaignName",
+                "Кампания",
+                "Название кампании",
+                "Рекламная кампания",
+                "utm_campaign",
+            ),
+            reference(200),
+            required=True,
+        ),
+        Column(
+            "amount",
+            "Amount",
+            (
+                "Cost",
+                "Spend",
+                "Spent",
+                "Cost (RUB)",
+                "Spend (RUB)",
+                "Amount spent",
+                "Расход",
+                "Расход (руб.)",
+                "Расход, руб.",
+                "Расход, ₽",
+                "Потрачено",
+                "Потрачено, ₽",
+                "Списания",
+                "Стоимость",
+                "Сумма",
+            ),
+            clean_amount,
+            required=True,
+        ),
+        Column("source", "Source", ("Platform", "Источник", "Площадка", "utm_source"), clean_source),
+    ),
+    prepare=prepare_spend_table,
+)
+
+SPECS: dict[str, ImportSpec] = {
+    spec.kind: spec for spec in (LEAD_SPEC, SERVICE_SPEC, CAMPAIGN_SPEC, SPEND_SPEC)
+}
 
 
 @dataclass
@@ -401,6 +537,8 @@ def map_header(spec: ImportSpec, header: Sequence[str]) -> dict[str, int]:
 
 
 def clean_table(spec: ImportSpec, table: Table) -> CleanFile:
+    if spec.prepare is not None:
+        table = spec.prepare(table)
     indexes = map_header(spec, table.header)
     headers = {name: table.header[position] for name, position in indexes.items()}
     # Per column: (place in the row's values, position in the file or -1, cleaner,

@@ -134,7 +134,10 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _detect_delimiter(text: str) -> str:
-    first_line = text.split("\n", 1)[0]
+    # The first line holding a delimiter: ad platforms' reports start with a
+    # title line (the report's name, its dates) above the header.
+    lines = text.split("\n", 10)[:10]
+    first_line = next((line for line in lines if any(d in line for d in DELIMITERS)), lines[0])
     counts = {delimiter: first_line.count(delimiter) for delimiter in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","

@@ -15,11 +15,14 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from crm_models.importing.columns import CleanFile, RowIssue
-from crm_models.models import Campaign, ImportRecord, Lead, Service
+from crm_models.models import AdSpend, Campaign, ImportRecord, Lead, Service
 from crm_models.roles import UserLike
 
 UNKNOWN_CAMPAIGN_MESSAGE = _("No campaign with this name.")
 UNKNOWN_SERVICE_MESSAGE = _("No service with this name.")
+UNKNOWN_SPEND_CAMPAIGN_MESSAGE = _("No campaign with this name or utm_campaign.")
+DUPLICATE_SPEND_MESSAGE = _("Spend of %(campaign)s on %(date)s (%(source)s) is already recorded: %(amount)s.")
+SAME_SPEND_AS_ROW_MESSAGE = _("Same campaign, day and source as row %(row)s.")
 SAME_AS_ROW_MESSAGE = _("Same %(what)s as row %(row)s.")
 SAME_RECORD_AS_ROW_MESSAGE = _("Row %(row)s already changes this record.")
 TWO_LEADS_MESSAGE = _("The e-mail belongs to lead #%(email_lead)s and the phone to lead #%(phone_lead)s.")
@@ -150,6 +153,8 @@ def import_plan_build(*, clean: CleanFile, user: UserLike, duplicate_mode: str) 
     )
     if clean.spec.kind == ImportRecord.Kind.LEAD:
         _plan_leads(plan, clean, user)
+    elif clean.spec.kind == ImportRecord.Kind.SPEND:
+        _plan_spend(plan, clean, user)
     elif clean.spec.kind == ImportRecord.Kind.SERVICE:
         _plan_named(plan, clean, user, Service, reference=None)
     else:
@@ -304,6 +309,57 @@ def _plan_named(
         elif key in existing:
             pk, current = existing[key]
             message = DUPLICATE_NAME_MESSAGE % {"model": model._meta.verbose_name, "pk": pk, "name": current}
+            _record_duplicate(plan, row, pk, message)
+        else:
+            plan.creates.append(row)
+
+
+def _plan_spend(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
+    """Spend rows: a campaign named by its name or its utm_campaign (any case);
+    a row is identified by campaign, day and source."""
+    headers = clean.headers
+    references: dict[str, int] = {}
+    names: dict[int, str] = {}
+    for pk, name, tag in Campaign.objects.visible_to(user).values_list("pk", "name", "utm_campaign"):
+        names[pk] = name
+        references[name.casefold()] = pk
+        if tag:
+            references.setdefault(tag.casefold(), pk)
+    plan.references = references
+    # Row layout: [row, date, campaign, amount, source]
+    wanted = {references.get(row[2].casefold()) for row in clean.rows} - {None}
+    existing: dict[tuple[int, str, str], tuple[int, Any]] = {}
+    if wanted and clean.rows:
+        days = [row[1] for row in clean.rows]
+        spend = AdSpend.objects.filter(campaign_id__in=wanted, date__gte=min(days), date__lte=max(days))
+        for pk, campaign_id, day, source, amount in spend.values_list(
+            "pk", "campaign_id", "date", "source", "amount"
+        ):
+            existing[(campaign_id, day.isoformat(), source)] = (pk, amount)
+    seen: dict[tuple[int, str, str], int] = {}
+    for row in clean.rows:
+        number, day, campaign, amount, source = row
+        campaign_id = references.get(campaign.casefold())
+        if campaign_id is None:
+            plan.errors.append(
+                RowIssue(number, headers["campaign"], campaign, str(UNKNOWN_SPEND_CAMPAIGN_MESSAGE))
+            )
+            continue
+        key = (campaign_id, day, source or "")
+        if key in seen:
+            plan.errors.append(
+                RowIssue(number, headers["date"], day, SAME_SPEND_AS_ROW_MESSAGE % {"row": seen[key]})
+            )
+            continue
+        seen[key] = number
+        if key in existing:
+            pk, current = existing[key]
+            message = DUPLICATE_SPEND_MESSAGE % {
+                "campaign": names[campaign_id],
+                "date": day,
+                "source": source or "—",
+                "amount": current,
+            }
             _record_duplicate(plan, row, pk, message)
         else:
             plan.creates.append(row)

@@ -27,12 +27,25 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, DateTimeField, F, Func, IntegerField, Q, Sum, Value
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_models.models import Campaign, Channel, Lead, LeadStatus
+from crm_models.models import AdSpend, Campaign, Channel, Lead, LeadStatus
 from crm_models.roles import Role, has_role, sees_everything
 from dashboards.apps import DashboardsConfig
 from dashboards.models import ConversionRollup, Grain, LeadRollup, RevenueRollup
@@ -114,6 +127,9 @@ class CampaignRow(Figures):
     channel_label: str
     service_id: int
     service: str
+    # True: spend is the sum of the campaign's AdSpend rows; False: estimated
+    # from its budget (it has no spend rows at all).
+    spend_actual: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,17 @@ class CampaignMetrics:
     previous_from: date
     previous_to: date
     previous_totals: Figures
+    # The same figures per first-touch utm_source of the leads ("" = none).
+    # Spend there is the AdSpend rows' own source; budget estimates have none.
+    by_source: list[GroupRow] = dataclasses.field(default_factory=list)
+
+    @property
+    def actual_spend(self) -> Decimal:
+        return sum((row.spend for row in self.rows if row.spend_actual), ZERO)
+
+    @property
+    def estimated_spend(self) -> Decimal:
+        return sum((row.spend for row in self.rows if not row.spend_actual), ZERO)
 
 
 def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
@@ -154,8 +181,15 @@ def previous_period(date_from: date, date_to: date) -> tuple[date, date]:
     return date_from - length, date_from - timedelta(days=1)
 
 
-def _overlaps(start: date, end: date, date_from: date, date_to: date) -> bool:
-    return start <= date_to and end >= date_from
+def prorated_budget(budget: Decimal, start: date, end: date, date_from: date, date_to: date) -> Decimal:
+    """The budget spread evenly over the campaign's days (start and end
+    inclusive), for the days of date_from..date_to it ran: a 30-day campaign
+    with budget 3,000 counts 700 for 7 of its days."""
+    days_inside = (min(end, date_to) - max(start, date_from)).days + 1
+    if days_inside <= 0 or not budget:
+        return ZERO
+    days = (end - start).days + 1
+    return (Decimal(budget) * days_inside / days).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # Per campaign id: {"now": figure in the period, "before": in the previous one}.
@@ -164,8 +198,10 @@ Counts = dict[int, dict[str, Any]]
 
 def campaign_metrics(*, user: UserLike, date_from: date, date_to: date) -> CampaignMetrics:
     """Metrics per campaign the user may see, with totals, per channel and per
-    service, for the days date_from..date_to (inclusive), plus the totals of the
-    previous period of the same length. Four queries, whatever the data size.
+    service and per utm_source, for the days date_from..date_to (inclusive),
+    plus the totals of the previous period of the same length. Three queries,
+    whatever the data size: the campaigns, their figures (one UNION ALL of the
+    leads, customers, revenue and spend aggregates), the figures by utm_source.
 
     Raises PermissionDenied for users whose role does not see campaign metrics,
     ValueError when date_from is after date_to.
@@ -178,13 +214,112 @@ def campaign_metrics(*, user: UserLike, date_from: date, date_to: date) -> Campa
     campaigns = list(
         Campaign.objects.visible_to(user)
         .order_by("name", "id")
-        .values("id", "name", "channel", "budget", "start_date", "end_date", "service_id", "service__name")
+        # Whether spend is actual or estimated depends on any spend row at all,
+        # in or out of the period: an index probe per campaign.
+        .annotate(has_spend=Exists(AdSpend.objects.filter(campaign=OuterRef("pk"))))
+        .values(
+            "id",
+            "name",
+            "channel",
+            "budget",
+            "start_date",
+            "end_date",
+            "service_id",
+            "service__name",
+            "has_spend",
+        )
     )
     if reads_rollups(user):
-        lead_counts, customer_counts, revenue_sums = _rollup_figures(prev_from, date_from, date_to)
+        parts = _rollup_figures(prev_from, date_from, date_to)
     else:
-        lead_counts, customer_counts, revenue_sums = _base_table_figures(user, prev_from, date_from, date_to)
-    return _assemble(campaigns, lead_counts, customer_counts, revenue_sums, date_from, date_to)
+        parts = _base_table_figures(user, prev_from, date_from, date_to)
+    # Spend first: a UNION's values are read as the first part's columns, and
+    # only the money columns keep every part's cents (counts come back as whole numbers).
+    parts.insert(0, _spend_figures(user, prev_from, date_from, date_to))
+    figures: dict[str, Counts] = {"leads": {}, "customers": {}, "revenue": {}, "spend": {}}
+    spend_by_source: dict[str, Decimal] = {}
+    for row in parts[0].union(*parts[1:], all=True):
+        kind = row["kind"]
+        if kind == "spend":
+            # One row per campaign and source: summed per campaign here.
+            found = figures["spend"].setdefault(row["campaign_id"], {"now": ZERO, "before": ZERO})
+            found["now"] += row["now"] or 0
+            found["before"] += row["before"] or 0
+            spend_by_source[row["src"]] = spend_by_source.get(row["src"], ZERO) + (row["now"] or 0)
+        else:
+            figures[kind][row["campaign_id"]] = row
+    metrics = _assemble(
+        campaigns,
+        figures["leads"],
+        figures["customers"],
+        figures["revenue"],
+        date_from,
+        date_to,
+        figures["spend"],
+    )
+    by_source = _source_groups(user, date_from, date_to, spend_by_source, metrics)
+    return dataclasses.replace(metrics, by_source=by_source)
+
+
+NO_SOURCE_LABEL = _("(none)")
+
+
+def _source_groups(
+    user: UserLike,
+    date_from: date,
+    date_to: date,
+    spend_by_source: dict[str, Decimal],
+    metrics: CampaignMetrics,
+) -> list[GroupRow]:
+    """Leads, customers and revenue per first-touch utm_source (one UNION ALL
+    over the base tables), with the period's spend rows per their source and
+    the budget estimates under no source."""
+    start, end = period_bounds(date_from, date_to)
+    leads = Lead.objects.visible_to(user).order_by()
+
+    def part(kind: str, queryset: QuerySet, value: Any) -> QuerySet:
+        return (
+            queryset.annotate(kind=Value(kind, output_field=CharField()))
+            .values("kind", "utm_source")
+            .annotate(n=value)
+        )
+
+    # Revenue first: the UNION's values are read as its first part's columns (see campaign_metrics).
+    rows = part(
+        "revenue",
+        leads.filter(
+            customer__contracts__signed_at__gte=date_from, customer__contracts__signed_at__lte=date_to
+        ),
+        Sum("customer__contracts__amount"),
+    ).union(
+        part("leads", leads.filter(created_at__gte=start, created_at__lt=end), Count("id")),
+        part(
+            "customers",
+            leads.filter(converted_at__gte=start, converted_at__lt=end, customer__isnull=False),
+            Count("id"),
+        ),
+        all=True,
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        groups.setdefault(row["utm_source"], {})[row["kind"]] = row["n"]
+    estimated = metrics.estimated_spend
+    if estimated:
+        spend_by_source[""] = spend_by_source.get("", ZERO) + estimated
+    for source in spend_by_source:
+        groups.setdefault(source, {})
+    result = [
+        GroupRow(
+            leads=int(values.get("leads", 0)),
+            customers=int(values.get("customers", 0)),
+            revenue=_money(values.get("revenue")),
+            spend=_money(spend_by_source.get(source)),
+            key=source,
+            label=source or str(NO_SOURCE_LABEL),
+        )
+        for source, values in groups.items()
+    ]
+    return sorted(result, key=lambda group: (group.key == "", group.label.casefold()))
 
 
 def reads_rollups(user: UserLike) -> bool:
@@ -221,63 +356,73 @@ def _periods_rows(date_from: date, date_to: date) -> Q:
     return rows
 
 
-def _rollup_figures(prev_from: date, date_from: date, date_to: date) -> tuple[Counts, Counts, Counts]:
+def _labelled(queryset: QuerySet, kind: str, source: Any = "") -> QuerySet:
+    """A figure's per-campaign aggregate with the columns every part of the
+    UNION ALL shares: kind, campaign_id, src, now, before."""
+    return queryset.annotate(
+        kind=Value(kind, output_field=CharField()),
+        src=source if not isinstance(source, str) else Value(source, output_field=CharField()),
+    ).values("kind", "campaign_id", "src")
+
+
+def _rollup_figures(prev_from: date, date_from: date, date_to: date) -> list[QuerySet]:
     """The three figures per campaign, "now" (date_from..date_to) and "before"
-    (prev_from..date_from - 1), from the rollups: three queries."""
+    (prev_from..date_from - 1), from the rollups."""
     rows = _periods_rows(prev_from, date_from - timedelta(days=1)) | _periods_rows(date_from, date_to)
     now, before = Q(day__gte=date_from), Q(day__lt=date_from)
-    figures: list[Counts] = []
-    for model, column in ((LeadRollup, "leads"), (ConversionRollup, "customers"), (RevenueRollup, "revenue")):
-        per_campaign = (
-            model.objects.filter(rows)
-            .values("campaign_id")
-            .annotate(now=Sum(column, filter=now, default=0), before=Sum(column, filter=before, default=0))
+    return [
+        _labelled(model.objects.filter(rows), column).annotate(
+            now=Sum(column, filter=now, default=0), before=Sum(column, filter=before, default=0)
         )
-        figures.append({row["campaign_id"]: row for row in per_campaign})
-    return figures[0], figures[1], figures[2]
+        for model, column in (
+            (LeadRollup, "leads"),
+            (ConversionRollup, "customers"),
+            (RevenueRollup, "revenue"),
+        )
+    ]
 
 
-def _base_table_figures(
-    user: UserLike, prev_from: date, date_from: date, date_to: date
-) -> tuple[Counts, Counts, Counts]:
+def _spend_figures(user: UserLike, prev_from: date, date_from: date, date_to: date) -> QuerySet:
+    """The spend rows per campaign and source, "now" and "before"."""
+    return _labelled(
+        AdSpend.objects.visible_to(user).filter(date__gte=prev_from, date__lte=date_to).order_by(),
+        "spend",
+        F("source"),
+    ).annotate(
+        now=Sum("amount", filter=Q(date__gte=date_from), default=0),
+        before=Sum("amount", filter=Q(date__lt=date_from), default=0),
+    )
+
+
+def _base_table_figures(user: UserLike, prev_from: date, date_from: date, date_to: date) -> list[QuerySet]:
     """The same three figures aggregated from the lead, customer and contract tables."""
     start, end = period_bounds(date_from, date_to)
     prev_start, _prev_end = period_bounds(prev_from, date_from - timedelta(days=1))
     # Scope comes from the leads the user may see: customers and revenue are
     # reached through their lead, so the same rule decides all three figures.
     leads = Lead.objects.visible_to(user).order_by()
-    lead_counts = {
-        row["campaign_id"]: row
-        for row in leads.filter(created_at__gte=prev_start, created_at__lt=end)
-        .values("campaign_id")
-        .annotate(
-            now=Count("campaign_id", filter=Q(created_at__gte=start)),
-            before=Count("campaign_id", filter=Q(created_at__lt=start)),
-        )
-    }
-    customer_counts = {
-        row["campaign_id"]: row
-        for row in leads.filter(converted_at__gte=prev_start, converted_at__lt=end, customer__isnull=False)
-        .values("campaign_id")
-        .annotate(
-            now=Count("campaign_id", filter=Q(converted_at__gte=start)),
-            before=Count("campaign_id", filter=Q(converted_at__lt=start)),
-        )
-    }
+    lead_counts = _labelled(leads.filter(created_at__gte=prev_start, created_at__lt=end), "leads").annotate(
+        now=Count("campaign_id", filter=Q(created_at__gte=start)),
+        before=Count("campaign_id", filter=Q(created_at__lt=start)),
+    )
+    customer_counts = _labelled(
+        leads.filter(converted_at__gte=prev_start, converted_at__lt=end, customer__isnull=False), "customers"
+    ).annotate(
+        now=Count("campaign_id", filter=Q(converted_at__gte=start)),
+        before=Count("campaign_id", filter=Q(converted_at__lt=start)),
+    )
     # One row per contract through the one-to-one lead -> customer join, so
     # each contract's amount is summed exactly once.
-    revenue_sums = {
-        row["campaign_id"]: row
-        for row in leads.filter(
+    revenue_sums = _labelled(
+        leads.filter(
             customer__contracts__signed_at__gte=prev_from, customer__contracts__signed_at__lte=date_to
-        )
-        .values("campaign_id")
-        .annotate(
-            now=Sum("customer__contracts__amount", filter=Q(customer__contracts__signed_at__gte=date_from)),
-            before=Sum("customer__contracts__amount", filter=Q(customer__contracts__signed_at__lt=date_from)),
-        )
-    }
-    return lead_counts, customer_counts, revenue_sums
+        ),
+        "revenue",
+    ).annotate(
+        now=Sum("customer__contracts__amount", filter=Q(customer__contracts__signed_at__gte=date_from)),
+        before=Sum("customer__contracts__amount", filter=Q(customer__contracts__signed_at__lt=date_from)),
+    )
+    return [lead_counts, customer_counts, revenue_sums]
 
 
 def _assemble(
@@ -287,6 +432,7 @@ def _assemble(
     revenue_sums: Counts,
     date_from: date,
     date_to: date,
+    spend_sums: Counts,
 ) -> CampaignMetrics:
     prev_from, prev_to = previous_period(date_from, date_to)
     # Translated once, not once per campaign.
@@ -298,31 +444,35 @@ def _assemble(
         lead_row = lead_counts.get(pk, {})
         customer_row = customer_counts.get(pk, {})
         revenue_row = revenue_sums.get(pk, {})
-        budget = campaign["budget"]
+        budget, start, end = campaign["budget"], campaign["start_date"], campaign["end_date"]
+        actual = bool(campaign["has_spend"])
+        if actual:
+            spend_row = spend_sums.get(pk, {})
+            spend, spend_before = _money(spend_row.get("now")), _money(spend_row.get("before"))
+        else:
+            spend = prorated_budget(budget, start, end, date_from, date_to)
+            spend_before = prorated_budget(budget, start, end, prev_from, prev_to)
         rows.append(
             CampaignRow(
-                leads=lead_row.get("now", 0),
-                customers=customer_row.get("now", 0),
+                leads=int(lead_row.get("now", 0)),
+                customers=int(customer_row.get("now", 0)),
                 revenue=_money(revenue_row.get("now")),
-                spend=budget
-                if _overlaps(campaign["start_date"], campaign["end_date"], date_from, date_to)
-                else ZERO,
+                spend=spend,
                 campaign_id=pk,
                 campaign=campaign["name"],
                 channel=campaign["channel"],
                 channel_label=channel_labels.get(campaign["channel"], campaign["channel"]),
                 service_id=campaign["service_id"],
                 service=campaign["service__name"],
+                spend_actual=actual,
             )
         )
         previous.append(
             Figures(
-                leads=lead_row.get("before", 0),
-                customers=customer_row.get("before", 0),
+                leads=int(lead_row.get("before", 0)),
+                customers=int(customer_row.get("before", 0)),
                 revenue=_money(revenue_row.get("before")),
-                spend=budget
-                if _overlaps(campaign["start_date"], campaign["end_date"], prev_from, prev_to)
-                else ZERO,
+                spend=spend_before,
             )
         )
 

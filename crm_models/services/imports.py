@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crm_models.importing.columns import CleanFile
-from crm_models.models import Campaign, ImportRecord, Lead, LeadStatus, Service
+from crm_models.models import AdSpend, Campaign, ImportRecord, Lead, LeadStatus, Service
 from crm_models.roles import UserLike
 from crm_models.selectors.import_plans import ImportPlan, import_may_update, import_plan_build
 
@@ -92,6 +92,7 @@ def import_confirm(
                 ImportRecord.Kind.LEAD: _write_leads,
                 ImportRecord.Kind.SERVICE: _write_services,
                 ImportRecord.Kind.CAMPAIGN: _write_campaigns,
+                ImportRecord.Kind.SPEND: _write_spend,
             }[ImportRecord.Kind(plan.kind)]
             writer(plan, user, str(reason))
             record.duration_ms = int((time.perf_counter() - started) * 1000)
@@ -305,6 +306,30 @@ def _write_campaigns(plan: ImportPlan, user: UserLike, reason: str) -> None:
     ]
     bulk_create_with_history(
         objects, Campaign, batch_size=BATCH, default_user=user, default_change_reason=reason
+    )
+
+
+def _write_spend(plan: ImportPlan, user: UserLike, reason: str) -> None:
+    campaigns = plan.references
+
+    def apply(spend: AdSpend, row: list) -> None:
+        spend.amount = Decimal(row[3])
+
+    _update_with_history(AdSpend, plan, ["amount"], apply, user, reason)
+    now = timezone.now()
+    objects = [
+        AdSpend(
+            campaign_id=campaigns[campaign.casefold()],
+            date=day,
+            amount=Decimal(amount),
+            source=source or "",
+            created_at=now,
+            updated_at=now,
+        )
+        for _number, day, campaign, amount, source in plan.creates
+    ]
+    bulk_create_with_history(
+        objects, AdSpend, batch_size=BATCH, default_user=user, default_change_reason=reason, default_date=now
     )
 
 

@@ -50,16 +50,22 @@ class DataSet:
 def dataset(operator: User, operator2: User, manager: User, manager2: User, settings) -> DataSet:
     """March 2025 (Moscow time). Expected figures per campaign:
 
-    alpha  search  S1  budget 1000, runs 15 Feb - 15 Mar
+    No campaign has spend rows, so spend is the budget spread over the
+    campaign's days, counting those in the period (tests/crm_models/test_spend.py
+    covers spend rows).
+
+    alpha  search  S1  budget 1000, runs 15 Feb - 15 Mar (29 days, 15 in March:
+           spend 1000 * 15 / 29 = 517.24; 14 in February: 482.76)
            leads 4 (3 of operator, 1 of operator2), customers 2 (one lead created in
            February, converted in March), revenue 4500 (one customer, two contracts
            3000 + 1500; the other customer's contracts fall outside March)
-           conversion 50.00, ROI 350.00, CPL 250.00, CAC 500.00
+           conversion 50.00, ROI 770.00, CPL 129.31, CAC 258.62
     beta   social  S2  budget 0 -> ROI undefined; leads 2, customers 1, revenue 2000
            (account manager: manager2), conversion 50.00, CPL 0.00, CAC 0.00
-    gamma  email   S1  budget 500, no leads -> conversion/CPL/CAC undefined, ROI -100.00
+    gamma  email   S1  budget 500, runs 10 Mar - 10 Apr (32 days, 22 in March:
+           spend 343.75), no leads -> conversion/CPL/CAC undefined, ROI -100.00
     delta  search  S2  budget 2000, ran in 2024 -> spend 0, everything undefined
-    Previous period (29 Jan - 28 Feb): leads 2, customers 0, revenue 700, spend 1000.
+    Previous period (29 Jan - 28 Feb): leads 2, customers 0, revenue 700, spend 482.76.
     """
     settings.TIME_ZONE = "Europe/Moscow"
     s1 = ServiceFactory(name="S1")
@@ -154,12 +160,13 @@ def figures(row: Figures) -> tuple:
 
 D = Decimal
 EXPECTED_ROWS = {
-    "Alpha": (4, 2, D("4500.00"), D("1000.00"), D("50.00"), D("350.00"), D("250.00"), D("500.00")),
+    "Alpha": (4, 2, D("4500.00"), D("517.24"), D("50.00"), D("770.00"), D("129.31"), D("258.62")),
     "Beta": (2, 1, D("2000.00"), D("0.00"), D("50.00"), None, D("0.00"), D("0.00")),
-    "Gamma": (0, 0, D("0"), D("500.00"), None, D("-100.00"), None, None),
+    "Gamma": (0, 0, D("0"), D("343.75"), None, D("-100.00"), None, None),
     "Delta": (0, 0, D("0"), D("0"), None, None, None, None),
 }
-EXPECTED_TOTALS = (6, 3, D("6500.00"), D("1500.00"), D("50.00"), D("333.33"), D("250.00"), D("500.00"))
+# spend 517.24 + 343.75; ROI (6500 - 860.99) / 860.99
+EXPECTED_TOTALS = (6, 3, D("6500.00"), D("860.99"), D("50.00"), D("654.94"), D("143.50"), D("287.00"))
 
 
 @pytest.mark.django_db
@@ -184,21 +191,12 @@ def test_campaign_metrics_groups_by_channel_and_service(dataset: DataSet, market
 
     assert {(g.key, g.label): figures(g) for g in result.by_channel} == {
         ("email", "E-mail"): EXPECTED_ROWS["Gamma"],
-        ("search", "Search"): (
-            4,
-            2,
-            D("4500.00"),
-            D("1000.00"),
-            D("50.00"),
-            D("350.00"),
-            D("250.00"),
-            D("500.00"),
-        ),
+        ("search", "Search"): EXPECTED_ROWS["Alpha"],
         ("social", "Social media"): EXPECTED_ROWS["Beta"],
     }
     services = {g.label: figures(g) for g in result.by_service}
     assert services == {
-        "S1": (4, 2, D("4500.00"), D("1500.00"), D("50.00"), D("200.00"), D("375.00"), D("750.00")),
+        "S1": (4, 2, D("4500.00"), D("860.99"), D("50.00"), D("422.65"), D("215.25"), D("430.50")),
         "S2": (2, 1, D("2000.00"), D("0.00"), D("50.00"), None, D("0.00"), D("0.00")),
     }
 
@@ -212,22 +210,23 @@ def test_campaign_metrics_previous_period_totals(dataset: DataSet, marketer: Use
         2,
         0,
         D("700.00"),
-        D("1000.00"),
+        D("482.76"),
         D("0.00"),
-        D("-30.00"),
-        D("500.00"),
+        D("45.00"),
+        D("241.38"),
         None,
     )
 
 
 @pytest.mark.django_db
-def test_campaign_metrics_runs_four_queries(
+def test_campaign_metrics_runs_three_queries(
     dataset: DataSet, marketer: User, django_assert_num_queries
 ) -> None:
     user_roles(marketer)  # the role lookup is cached per request user
     CampaignFactory.create_batch(5)
 
-    with django_assert_num_queries(4):
+    # campaigns, their figures (one UNION ALL), the figures by utm_source
+    with django_assert_num_queries(3):
         result = campaign_metrics(user=marketer, date_from=MARCH[0], date_to=MARCH[1])
 
     assert len(result.rows) == 9

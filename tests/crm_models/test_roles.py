@@ -62,12 +62,19 @@ def _extra_permissions(role: Role) -> set[str]:
     return EXTRA.get(role, set())
 
 
+CAPTURE_AND_SPEND = (
+    crud("leadform")
+    | crud("adspend")
+    | {"view_capturesubmission", "retry_capturesubmission", "import_adspend", "export_adspend"}
+)
+
 EXTRA: dict[Role, set[str]] = {
     # dashboards.0001_admin_charts: chart data for the roles that see campaign metrics;
-    # crm_models.0003_importrecord: the audit of imports, read-only in the admin.
-    Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"},
-    Role.MARKETER: {"view_dashboardstats", "view_importrecord"},
-    Role.MANAGER: {"view_dashboardstats"},
+    # crm_models.0003_importrecord: the audit of imports, read-only in the admin;
+    # crm_models.0015_capture_and_spend: web forms, their requests, ad spend.
+    Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"} | CAPTURE_AND_SPEND,
+    Role.MARKETER: {"view_dashboardstats", "view_importrecord"} | CAPTURE_AND_SPEND,
+    Role.MANAGER: {"view_dashboardstats", "view_adspend"},
 }
 
 

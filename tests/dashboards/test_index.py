@@ -26,7 +26,7 @@ def test_metric_roles_see_kpis_charts_and_roi_tables(
     body = response.content.decode()
     assert 'id="kpi-cards"' in body
     # KPI values of the hand-built data set (see tests/crm_models/test_metrics.py)
-    for value in ["6", "3", "50.00\u00a0%", "6,500\u00a0₽", "1,500\u00a0₽", "333.33\u00a0%"]:
+    for value in ["6", "3", "50.00\u00a0%", "6,500\u00a0₽", "861\u00a0₽", "654.94\u00a0%"]:
         assert value in body
     # change against 29 Jan - 28 Feb: leads 2 -> 6, revenue 700 -> 6500
     assert "+200.0\u00a0%" in body
@@ -69,8 +69,8 @@ def test_index_query_count_is_fixed(
     dataset: DataSet, marketer: User, client_for, django_assert_num_queries
 ) -> None:
     client = client_for(marketer)
-    # session, user, 2 x permissions, roles, 4 x campaign metrics, 2 x time series, chart list
-    with django_assert_num_queries(12):
+    # session, user, 2 x permissions, roles, 3 x campaign metrics, 2 x time series, chart list
+    with django_assert_num_queries(11):
         response = client.get("/admin/" + MARCH)
     assert response.status_code == 200
 
@@ -153,7 +153,7 @@ def test_cache_can_be_switched_off(
     settings.DASHBOARD_CACHE_SECONDS = 0
     client = client_for(marketer)
     client.get("/admin/" + MARCH)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         client.get("/admin/" + MARCH)
 
 
@@ -167,8 +167,24 @@ def test_with_rollups_every_load_shows_the_figures_as_of_now(
     first = client.get("/admin/" + MARCH)
     LeadFactory(campaign=dataset.beta, created_at=at("2025-03-21"))
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         second = client.get("/admin/" + MARCH)
 
     assert [card["value"] for card in first.context["campaign_dashboard"]["kpis"]][:1] == ["6"]
     assert [card["value"] for card in second.context["campaign_dashboard"]["kpis"]][:1] == ["7"]
+
+
+def test_dashboard_says_which_spend_is_estimated_and_breaks_down_by_source_and_channel(
+    dataset: DataSet, marketer: User, client_for
+) -> None:
+    response = client_for(marketer).get("/admin/" + MARCH)
+
+    body = response.content.decode()
+    # No spend rows in the data set: alpha's 517.24 and gamma's 343.75 are both estimated.
+    assert "Ad spend: 0\u00a0₽ imported from the ad platforms, 861\u00a0₽ estimated from budgets." in body
+    assert "2 campaigns have no imported spend" in body
+    dashboard = response.context["campaign_dashboard"]
+    assert dashboard["source_table"]["rows"] == [
+        ["(none)", "6", "3", "6,500\u00a0₽", "861\u00a0₽", "144\u00a0₽", "287\u00a0₽", "654.94\u00a0%"]
+    ]
+    assert [row[0] for row in dashboard["channel_table"]["rows"]] == ["E-mail", "Search", "Social media"]

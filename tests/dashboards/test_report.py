@@ -19,10 +19,11 @@ MARCH = "date_from=2025-03-01&date_to=2025-03-31"
 HEADER = "campaign,channel,leads,customers,conversion_rate,revenue,spend,roi,cpl,cac"
 EXPECTED_CSV = [
     HEADER,
-    "Alpha,search,4,2,50.00,4500.00,1000.00,350.00,250.00,500.00",
+    # spend estimated from the budgets (tests/crm_models/test_metrics.py)
+    "Alpha,search,4,2,50.00,4500.00,517.24,770.00,129.31,258.62",
     "Beta,social,2,1,50.00,2000.00,0.00,,0.00,0.00",
     "Delta,search,0,0,,0.00,0.00,,,",
-    "Gamma,email,0,0,,0.00,500.00,-100.00,,",
+    "Gamma,email,0,0,,0.00,343.75,-100.00,,",
 ]
 
 
@@ -54,10 +55,10 @@ def test_xlsx_has_numbers_as_numbers_and_empty_cells(dataset: DataSet, marketer:
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows == [
         tuple(HEADER.split(",")),
-        ("Alpha", "search", 4, 2, 50, 4500, 1000, 350, 250, 500),
+        ("Alpha", "search", 4, 2, 50, 4500, 517.24, 770, 129.31, 258.62),
         ("Beta", "social", 2, 1, 50, 2000, 0, None, 0, 0),
         ("Delta", "search", 0, 0, None, 0, 0, None, None, None),
-        ("Gamma", "email", 0, 0, None, 0, 500, -100, None, None),
+        ("Gamma", "email", 0, 0, None, 0, 343.75, -100, None, None),
     ]
     assert all(isinstance(value, int | float) for value in rows[1][2:])
 
@@ -94,7 +95,12 @@ def test_page_lists_campaigns_sorted_by_the_chosen_column(
     body = by_roi.content.decode()
     assert f"/admin/crm_models/lead/?campaign__id__exact={dataset.alpha.pk}" in body
     assert "6,500.00\u00a0₽" in body  # the totals row
-    assert by_roi.context["totals"][5] == "333.33\u00a0%"
+    assert by_roi.context["totals"][5] == "654.94\u00a0%"
+    # estimated spend is marked as such
+    assert by_roi.context["rows"][0]["cells"][4] == (
+        '<span title="Estimated from the campaign&#x27;s budget: it has no imported spend.">≈ 517.24\u00a0₽</span>'
+    )
+    assert 'id="breakdowns"' in body
 
 
 @pytest.mark.parametrize(
@@ -145,8 +151,8 @@ def test_report_query_counts_are_fixed(
 ) -> None:
     client = client_for(marketer)
     CampaignFactory.create_batch(3)
-    # session, user, roles, 4 x campaign metrics
-    with django_assert_num_queries(7):
+    # session, user, roles, 3 x campaign metrics
+    with django_assert_num_queries(6):
         assert client.get(f"{URL}?{MARCH}&format=csv").status_code == 200
     # the page: the figures now come from the cache; plus the sidebar's two permission queries
     with django_assert_num_queries(5):
@@ -159,11 +165,11 @@ def test_report_query_counts_with_rollups(
 ) -> None:
     client = client_for(marketer)
     CampaignFactory.create_batch(3)
-    # session, user, roles, 4 x campaign metrics (from the rollups, never cached)
-    with django_assert_num_queries(7):
+    # session, user, roles, 3 x campaign metrics (from the rollups, never cached)
+    with django_assert_num_queries(6):
         assert client.get(f"{URL}?{MARCH}&format=csv").status_code == 200
     # the page: the same, plus the sidebar's two permission queries
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         assert client.get(f"{URL}?{MARCH}&o=-roi").status_code == 200
 
 

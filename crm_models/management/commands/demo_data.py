@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from crm_models.capture_models import AdSpend, LeadForm, lead_form_key_hash
 from crm_models.models import (
     Campaign,
     Channel,
@@ -31,10 +32,12 @@ from crm_models.models import (
     Interaction,
     InteractionKind,
     Lead,
+    LeadSource,
     LeadStatus,
     Service,
 )
 from crm_models.roles import Role
+from crm_models.views import DEMO_FORM_KEY, DEMO_UTM_CAMPAIGN
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - local demo only; refused in production
 DEMO_EMAIL_DOMAIN = "demo.example"
@@ -126,6 +129,16 @@ SUMMARIES = [
 
 
 LARGE_MODE_THRESHOLD = 10_000
+
+DEMO_FORM_NAME = "Demo landing page"
+# The utm_source of each channel's demo leads and spend (the usual values of Russian ad platforms).
+SPEND_SOURCES: dict[str, str] = {
+    Channel.SEARCH: "yandex",
+    Channel.SOCIAL: "vk",
+    Channel.DISPLAY: "google",
+    Channel.EMAIL: "newsletter",
+    Channel.REFERRAL: "partner",
+}
 # In large mode `operator` and `operator2` each own 1 lead in (2 + GENERATED_OPERATORS).
 GENERATED_OPERATORS = 100
 GENERATED_MANAGERS = 20
@@ -270,6 +283,9 @@ class Command(BaseCommand):
             campaigns = self.create_campaigns(services)
         self.operators = [users["operator"], users["operator2"]]
         self.managers = [users["manager"], users["manager2"]]
+        with transaction.atomic():
+            self.create_capture_demo(campaigns, users["operator"])
+            self.create_ad_spend(campaigns)
         if options["leads"] > LARGE_MODE_THRESHOLD:
             with transaction.atomic():
                 self.operators += self.create_staff("operator_{:03d}", GENERATED_OPERATORS, Role.OPERATOR)
@@ -278,6 +294,7 @@ class Command(BaseCommand):
             created = self.copy_leads(campaigns, options["leads"], max(options["batch_size"], COPY_CHUNK))
         else:
             created = self.create_leads(campaigns, options["leads"], options["batch_size"])
+        self.fill_utm_sources()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Service.objects.count()} services, {Campaign.objects.count()} campaigns, "
@@ -351,6 +368,53 @@ class Command(BaseCommand):
             )
             campaigns.append(campaign)
         return campaigns
+
+    def create_capture_demo(self, campaigns: list[Campaign], operator: User) -> None:
+        """The demo web form (its key known to the demo landing page) and a
+        campaign its utm_campaign leads to."""
+        target = campaigns[-2]
+        if not Campaign.objects.filter(utm_campaign=DEMO_UTM_CAMPAIGN).exists():
+            target.utm_campaign = DEMO_UTM_CAMPAIGN
+            target.save(update_fields=["utm_campaign"])
+        LeadForm.objects.update_or_create(
+            name=DEMO_FORM_NAME,
+            defaults={
+                "key": lead_form_key_hash(DEMO_FORM_KEY),
+                "key_hint": DEMO_FORM_KEY[-4:],
+                "campaign": campaigns[-1],
+                "owner": operator,
+                "is_active": True,
+                "required_fields": ["first_name"],
+            },
+        )
+
+    def create_ad_spend(self, campaigns: list[Campaign]) -> None:
+        """Daily spend for every other campaign (the rest keep their spend
+        estimated from the budget), spread around budget / days."""
+        if AdSpend.objects.exists():
+            return
+        rows = []
+        for index, campaign in enumerate(campaigns):
+            if index % 2 or not campaign.budget:
+                continue
+            source = SPEND_SOURCES.get(campaign.channel, "other")
+            days = (campaign.end_date - campaign.start_date).days + 1
+            daily = campaign.budget / days
+            last = min(campaign.end_date, self.today)
+            day = campaign.start_date
+            while day <= last:
+                amount = (daily * Decimal(self.rng.uniform(0.6, 1.3))).quantize(Decimal("0.01"))
+                rows.append(AdSpend(campaign=campaign, date=day, amount=amount, source=source))
+                day += timedelta(days=1)
+        AdSpend.objects.bulk_create(rows, batch_size=5000)
+
+    def fill_utm_sources(self) -> None:
+        """Demo leads get the utm_source their campaign's channel would give
+        them, so that the dashboard's break-down by source has something to show."""
+        for channel, source in SPEND_SOURCES.items():
+            Lead.objects.filter(campaign__channel=channel, utm_source="", source=LeadSource.MANUAL).update(
+                utm_source=source
+            )
 
     def create_leads(self, campaigns: list[Campaign], total: int, batch_size: int) -> int:
         existing = Lead.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}").count()
