@@ -31,7 +31,9 @@ UNKNOWN_SERVICE_MESSAGE = _("No service with this name.")
 SAME_AS_ROW_MESSAGE = _("Same %(what)s as row %(row)s.")
 SAME_RECORD_AS_ROW_MESSAGE = _("Row %(row)s already changes this record.")
 TWO_LEADS_MESSAGE = _("The e-mail belongs to lead #%(email_lead)s and the phone to lead #%(phone_lead)s.")
-OUT_OF_SCOPE_MESSAGE = _("This %(what)s belongs to a lead you may not change.")
+OUT_OF_SCOPE_MESSAGE = _(
+    "This %(what)s belongs to a lead you may not change: a colleague's lead. Ask an administrator."
+)
 DUPLICATE_LEAD_MESSAGE = _("Same %(what)s as lead #%(pk)s (%(name)s).")
 NO_SUCH_LEAD_MESSAGE = _("No lead #%(pk)s that you may change.")
 OTHER_LEAD_MESSAGE = _("This %(what)s belongs to lead #%(other)s, not to lead #%(pk)s.")
@@ -48,6 +50,8 @@ CHUNK = 10_000
 class Duplicate:
     row: int
     message: str
+    # The existing record, when it is a lead the importing user may open (linked in the preview).
+    lead_id: int | None = None
 
 
 @dataclass
@@ -159,8 +163,10 @@ def import_plan_build(*, clean: CleanFile, user: UserLike, duplicate_mode: str) 
     return plan
 
 
-def _record_duplicate(plan: ImportPlan, row: list, pk: int, message: str) -> None:
-    plan.duplicates.append(Duplicate(row[0], message))
+def _record_duplicate(
+    plan: ImportPlan, row: list, pk: int, message: str, *, lead_id: int | None = None
+) -> None:
+    plan.duplicates.append(Duplicate(row[0], message, lead_id))
     if plan.duplicate_mode == ImportRecord.DuplicateMode.UPDATE:
         plan.updates.append((pk, row))
     else:
@@ -262,7 +268,8 @@ def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
             else:
                 word = email_word if email_match else phone_word
                 message = DUPLICATE_LEAD_MESSAGE % {"what": word, "pk": match[0], "name": match[1]}
-            _record_duplicate(plan, row, match[0], message)
+            # Only visible leads get here: an out-of-scope match is a row error.
+            _record_duplicate(plan, row, match[0], message, lead_id=match[0])
         else:
             plan.creates.append(row)
 

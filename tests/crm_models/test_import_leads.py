@@ -436,7 +436,12 @@ def test_out_of_scope_lead_is_a_row_error_and_stays_unchanged(
     response = upload(client, "lead", "x.csv", data, duplicates="update")
 
     assert error_cells(response) == [
-        (3, "email", "foreign@example.ru", "This e-mail belongs to a lead you may not change.")
+        (
+            3,
+            "email",
+            "foreign@example.ru",
+            "This e-mail belongs to a lead you may not change: a colleague's lead. Ask an administrator.",
+        )
     ]
     assert confirm(client, "lead", response.context["token"]).status_code == 302
     own.refresh_from_db()

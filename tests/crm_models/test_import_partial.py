@@ -194,7 +194,10 @@ def test_updated_lead_keeps_its_created_date(marketer, client_for) -> None:
     lead = Lead.objects.create(first_name="Анна", email="anna@example.ru", campaign=campaign, owner=marketer)
     arrived = lead.created_at
     client = client_for(marketer)
-    rows = [["Имя", "Эл. почта", "Кампания", "Дата заявки"], ["Анна", "anna@example.ru", "Весна", "01.01.2026"]]
+    rows = [
+        ["Имя", "Эл. почта", "Кампания", "Дата заявки"],
+        ["Анна", "anna@example.ru", "Весна", "01.01.2026"],
+    ]
     preview = upload(client, "lead", "x.csv", csv_bytes(rows), duplicates="update")
 
     confirm(client, "lead", preview.context["token"])
@@ -212,5 +215,23 @@ def test_error_file_link_survives_a_partial_import_only_for_its_user(marketer, c
     url = re.search(r'href="([^"]+)"', message)[1]
 
     assert client.get(url).status_code == 200
-    assert client.post(reverse("admin:crm_models_lead_process_import"), {"token": url.split("/")[-2]}).status_code == 302
+    assert (
+        client.post(
+            reverse("admin:crm_models_lead_process_import"), {"token": url.split("/")[-2]}
+        ).status_code
+        == 302
+    )
     assert Lead.objects.count() == 35
+
+
+def test_preview_links_a_duplicate_to_the_existing_lead(marketer, client_for) -> None:
+    campaign = CampaignFactory(name="Весна")
+    existing = Lead.objects.create(
+        first_name="Анна", email="anna@example.ru", campaign=campaign, owner=marketer
+    )
+    rows = [["Имя", "Эл. почта", "Кампания"], ["Анна", "Anna@example.ru", "Весна"]]
+
+    preview = upload(client_for(marketer), "lead", "x.csv", csv_bytes(rows))
+
+    url = reverse("admin:crm_models_lead_change", args=[existing.pk])
+    assert f'href="{url}">Same e-mail as lead #{existing.pk} (Анна).</a>' in preview.content.decode()
