@@ -125,6 +125,7 @@ class CrmExportMixin(ExportMixin):
     """Export for users with the model's export permission, of what they see."""
 
     export_form_class = SelectableFieldsExportForm
+    export_template_name = "admin/crm_models/export.html"
     formats = EXPORT_FORMATS
 
     def get_export_formats(self) -> list:
@@ -132,6 +133,13 @@ class CrmExportMixin(ExportMixin):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return super().has_export_permission(request) and self.has_view_permission(request)  # type: ignore[attr-defined]
+
+    def init_request_context_data(self, request: HttpRequest, form: Any) -> dict[str, Any]:
+        context = super().init_request_context_data(request, form)
+        if not form.initial.get("export_items"):
+            # The list's filters, search and role scope apply, as to the file.
+            context["export_count"] = self.get_export_queryset(request).count()
+        return context
 
     def export_action(self, request: HttpRequest) -> HttpResponse:
         try:
