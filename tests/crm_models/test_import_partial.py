@@ -146,7 +146,7 @@ def test_preview_in_russian_names_the_fields_in_russian(marketer, client_for) ->
 
     html = preview.content.decode()
     assert "→ Имя" in html
-    assert "→ Создан" in html
+    assert "→ Создано" in html
     assert "не импортируется" in html
     assert "Импортировать 35 верных строк, пропустить строки с ошибками" in html
 
