@@ -401,7 +401,7 @@ class CrmImportMixin(ImportMixin):
             charset = CSV_CHARSETS.get(payload["file"].get("encoding", ""), "utf-8")
             content_type = f"text/csv; charset={charset}"
         response = HttpResponse(base64.b64decode(error_file["content"]), content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
         response["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -344,7 +344,11 @@ def _shown(name: str, value: Any) -> str:
         return format_phone(value)
     if name == "created_at":
         moment = parse_datetime(value)
-        return formats.localize(timezone.localtime(moment)) if moment else str(value)
+        if moment is None:
+            return str(value)
+        local = timezone.localtime(moment)
+        # A file that gives dates only shows dates, not "midnight" on every row.
+        return formats.localize(local.date() if local.time() == datetime.time(0) else local)
     if name in ("start_date", "end_date"):
         return formats.localize(datetime.date.fromisoformat(value))
     if name in ("price", "budget"):

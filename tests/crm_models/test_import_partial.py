@@ -126,7 +126,7 @@ def test_preview_shows_the_first_rows_as_understood(marketer, client_for) -> Non
         "anna.smirnova0@example.ru",
         "+7 916 200-00-00",
         "Яндекс Директ — весна",
-        "March 1, 2026, midnight",
+        "March 1, 2026",
         "email",
     ]
     bad = rows[5]["cells"][4]
