@@ -78,8 +78,12 @@ def _xlsx(data: bytes, messages: Mapping[int, str], error_header: str) -> bytes:
                 width = len(header)
                 out.append([*header, error_header])
             elif number in messages:
+                row = list(values)
+                # Empty cells past the header's last column would push the error column right.
+                while len(row) > width and row[-1] in (None, ""):
+                    row.pop()
                 cells = []
-                for value in _padded(list(values), width, None):
+                for value in _padded(row, width, None):
                     cell = WriteOnlyCell(out, value=value)
                     if isinstance(value, str):
                         # Text stays text: "=1+1" typed as text must not come back a formula.

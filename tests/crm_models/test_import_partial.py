@@ -235,3 +235,22 @@ def test_preview_links_a_duplicate_to_the_existing_lead(marketer, client_for) ->
 
     url = reverse("admin:crm_models_lead_change", args=[existing.pk])
     assert f'href="{url}">Same e-mail as lead #{existing.pk} (Анна).</a>' in preview.content.decode()
+
+
+def test_error_file_of_a_utf8_bom_csv_keeps_the_bom_and_the_commas(marketer, client_for) -> None:
+    make_sample_campaigns()
+    client = client_for(marketer)
+    data = sample("leads-sheets-en-utf8bom.csv")
+    preview = upload(client, "lead", "sheet.csv", data)
+
+    download = client.get(reverse("admin:crm_models_lead_import_errors", args=[preview.context["token"]]))
+
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert download.content.startswith(b"\xef\xbb\xbf")
+    newline = "\r\n" if b"\r\n" in data else "\n"
+    original = data.decode("utf-8-sig").split(newline)
+    lines = download.content.decode("utf-8-sig").split(newline)
+    assert lines[0] == original[0] + ",Error"
+    assert len(lines[1:-1]) == len(SAMPLE_BAD_ROWS)
+    for line, row in zip(lines[1:-1], SAMPLE_BAD_ROWS, strict=True):
+        assert line.startswith(original[row - 1] + ",")
