@@ -344,17 +344,18 @@ class SafeCSV(base_formats.CSV):
 WIDTH_SAMPLE_ROWS = 500
 MIN_WIDTH = 6
 MAX_WIDTH = 60
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-DATE_FORMAT = "yyyy-mm-dd"
+# As openpyxl's default formats show them ("2026-03-01 10:30:00", "2026-03-01").
+DATETIME_WIDTH = 19
+DATE_WIDTH = 10
 
 
 def _shown_length(value: Any) -> int:
     if value is None:
         return 0
     if isinstance(value, datetime.datetime):
-        return len(DATETIME_FORMAT)
+        return DATETIME_WIDTH
     if isinstance(value, datetime.date):
-        return len(DATE_FORMAT)
+        return DATE_WIDTH
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
@@ -374,14 +375,16 @@ def column_widths(rows: Iterable[Iterable[Any]]) -> list[float]:
 def write_xlsx_sheet(
     workbook: Any, title: str, rows: Iterable[Iterable[Any]], *, bold_rows: tuple[int, ...] = (0,)
 ) -> None:
-    """A sheet of `rows` in openpyxl's streaming mode: text typed as strings
-    (never run as a formula), dates as dates, the header bold and frozen, and
-    columns as wide as their first rows need."""
+    """A sheet of `rows` in openpyxl's streaming mode: text stays text (never
+    a formula), dates are date cells in openpyxl's date formats, `bold_rows`
+    (the header) bold, the header frozen, and columns as wide as their first
+    rows need."""
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    illegal = ILLEGAL_CHARACTERS_RE.sub
     iterator = iter(rows)
     head = [list(row) for row in itertools.islice(iterator, WIDTH_SAMPLE_ROWS + 1)]
     sheet = workbook.create_sheet(title=title[:31] or "Export")
@@ -390,21 +393,21 @@ def write_xlsx_sheet(
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     for number, row in enumerate(itertools.chain(head, iterator)):
-        cells = []
+        cells: list[Any] = []
         for value in row:
-            if isinstance(value, str):
+            if value.__class__ is str:
                 # Control characters are illegal in XLSX XML.
-                value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            elif isinstance(value, datetime.datetime):
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(value, datetime.date):
-                cell.number_format = DATE_FORMAT
+                value = illegal("\N{REPLACEMENT CHARACTER}", value)
+                # openpyxl takes a string starting with "=" for a formula and
+                # any other for text: only those need an explicit string cell.
+                if value[:1] == "=":
+                    value = WriteOnlyCell(sheet, value=value)
+                    value.data_type = "s"
             if number in bold_rows:
-                cell.font = bold
-            cells.append(cell)
+                if not isinstance(value, Cell):
+                    value = WriteOnlyCell(sheet, value=value)
+                value.font = bold
+            cells.append(value)
         sheet.append(cells)
 
 

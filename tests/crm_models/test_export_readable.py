@@ -59,7 +59,7 @@ def test_column_widths_fit_the_longest_value_within_bounds() -> None:
         (12345, "a\nbb", None),
     ]
 
-    assert column_widths(rows) == [7, 60, 18]
+    assert column_widths(rows) == [7, 60, 21]
 
 
 @pytest.mark.parametrize(("query", "count"), [("", 3), ("status__exact=lost", 1)])
