@@ -46,7 +46,13 @@ from crm_models.importing.pending import pending_load, pending_remove, pending_s
 from crm_models.importing.reader import ImportFileError, ImportLimits, check_size, read_table
 from crm_models.models import ImportRecord
 from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX
-from crm_models.selectors.import_plans import ImportPlan, import_plan_build, import_sample_build, row_messages
+from crm_models.selectors.import_plans import (
+    ImportPlan,
+    import_may_update,
+    import_plan_build,
+    import_sample_build,
+    row_messages,
+)
 from crm_models.services.imports import HAS_ERRORS_MESSAGE, ImportedFile, ImportRejectedError, import_confirm
 
 PREVIEW_EXPIRED_MESSAGE = _("This preview has expired or belongs to another user. Upload the file again.")
@@ -60,6 +66,9 @@ PREVIEW_LIMIT = 200
 SAMPLE_ROWS = 10
 # The reader's Python codec names as HTTP charsets.
 CSV_CHARSETS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "cp1251": "windows-1251"}
+UPDATE_NOT_OFFERED_MESSAGE = _(
+    "You may not change existing %(records)s, so rows that match one can only be skipped."
+)
 
 TEMPLATE_EXAMPLES: dict[str, list[str]] = {
     ImportRecord.Kind.LEAD: [
@@ -97,6 +106,21 @@ class ImportUploadForm(forms.Form):
         initial=ImportRecord.DuplicateMode.SKIP,
         widget=UnfoldAdminRadioSelectWidget,
     )
+
+    def __init__(self, *args: Any, may_update: bool, records: Any, **kwargs: Any) -> None:
+        """`may_update`: whether the user may change existing `records` (the
+        model's verbose plural); without it matching rows can only be skipped."""
+        super().__init__(*args, **kwargs)
+        self.may_update = may_update
+        self.records = records
+        if not may_update:
+            self.fields["duplicates"].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("duplicates") == ImportRecord.DuplicateMode.UPDATE and not self.may_update:
+            raise forms.ValidationError(UPDATE_NOT_OFFERED_MESSAGE % {"records": self.records})
+        return cleaned
 
 
 class ImportConfirmForm(forms.Form):
@@ -226,7 +250,12 @@ class CrmImportMixin(ImportMixin):
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         self._check_import_permission(request)
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        form = ImportUploadForm(
+            request.POST or None,
+            request.FILES or None,
+            may_update=import_may_update(user=request.user, kind=self.import_spec.kind),
+            records=self.import_spec.verbose_name_plural,
+        )
         if request.method != "POST" or not form.is_valid():
             return self._render(request, form=form)
         upload = form.cleaned_data["import_file"]
