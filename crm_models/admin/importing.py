@@ -14,6 +14,7 @@ bulk operations (see `crm_models.services.imports`).
 
 import base64
 import hashlib
+import zipfile
 from pathlib import PurePath
 from typing import Any
 
@@ -279,9 +280,14 @@ class CrmImportMixin(ImportMixin):
         sample = import_sample_build(table=table, clean=clean, plan=plan, limit=SAMPLE_ROWS)
         error_file = None
         if plan.errors:
-            error_file = error_file_build(
-                data, table, row_messages(plan.errors), error_header=gettext("Error")
-            )
+            try:
+                error_file = error_file_build(
+                    data, table, row_messages(plan.errors), error_header=gettext("Error")
+                )
+            except (zipfile.BadZipFile, KeyError, ValueError, TypeError, UnicodeError):
+                # The file was read once already; should a second read still
+                # fail, the preview lists the errors without the file.
+                error_file = None
         del data, table
         return self._render_preview(
             request, form, clean, plan, file_info, sample=sample, error_file=error_file

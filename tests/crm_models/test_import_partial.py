@@ -189,11 +189,14 @@ def test_created_date_in_the_future_or_invalid_is_a_row_error(
     assert preview.context["counts"]["new"] == 1
 
 
-def test_updated_lead_keeps_its_created_date(marketer, client_for) -> None:
+def test_updated_lead_keeps_its_created_date(administrator, client_for) -> None:
+    # Updating existing leads needs their change permission: an administrator's.
     campaign = CampaignFactory(name="Весна")
-    lead = Lead.objects.create(first_name="Анна", email="anna@example.ru", campaign=campaign, owner=marketer)
+    lead = Lead.objects.create(
+        first_name="Анна", email="anna@example.ru", campaign=campaign, owner=administrator
+    )
     arrived = lead.created_at
-    client = client_for(marketer)
+    client = client_for(administrator)
     rows = [
         ["Имя", "Эл. почта", "Кампания", "Дата заявки"],
         ["Анна", "anna@example.ru", "Весна", "01.01.2026"],
