@@ -7,15 +7,19 @@ column to exports by accident. Exports read plain values with one query
 instance per row, which keeps 100,000 rows in the tens-of-thousands-per-second
 range.
 
-Formula neutralisation: a text cell starting with `=`, `+`, `-`, `@`, tab or
-carriage return is written with a leading apostrophe (`'=1+1`), in CSV and XLSX
-alike. Spreadsheets then show the text instead of running it: in XLSX the cell
-is a plain string cell; in CSV LibreOffice and Excel show the apostrophe
-visibly, which is the price of safety (OWASP "CSV injection"). Numbers and
-dates are not text and stay numeric (a negative budget stays a number in XLSX).
-The importer strips that apostrophe again, so an export re-imports cleanly.
+Formula neutralisation: in CSV a text cell starting with `=`, `+`, `-`, `@`,
+tab or carriage return is written with a leading apostrophe (`'=1+1`);
+LibreOffice and Excel show the apostrophe visibly, which is the price of safety
+(OWASP "CSV injection"). In XLSX every text cell is typed as a string, which a
+spreadsheet never runs, so it needs no apostrophe: a phone `+7916...` reads as
+it is. Numbers and dates are not text and stay numbers and dates. The
+importer strips the CSV's apostrophe again, so an export re-imports cleanly.
 Import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only handles `=`
 and only in its tablib formats, which these formats replace.
+
+Choice columns (a lead's status, a campaign's channel) are written as their
+labels in the user's language; the importer reads channel labels in either
+language.
 """
 
 import csv
@@ -28,14 +32,14 @@ from typing import Any, ClassVar
 import tablib
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 from import_export.formats import base_formats
 
 from crm_models.importing.columns import FORMULA_PREFIXES
-from crm_models.models import AdSpend, Campaign, Contract, Customer, Lead, Service
+from crm_models.models import AdSpend, Campaign, Channel, Contract, Customer, Lead, LeadStatus, Service
 
 EXPORT_CHUNK = 5_000
 
@@ -95,20 +99,32 @@ def _value_chunks(values: QuerySet) -> Iterator[list[tuple]]:
 class ExplicitExportResource(resources.ModelResource):
     """Columns are the declared fields, in `Meta.export_order`."""
 
+    # Columns (by attribute) written as the label of their choice.
+    choice_columns: ClassVar[dict[str, type[TextChoices]]] = {}
+
     def _export_chunks(
-        self, queryset: QuerySet | None, export_fields: Any
+        self, queryset: QuerySet | None, export_fields: Any, *, neutralize_text: bool
     ) -> tuple[list[str], Iterator[Any]]:
-        """The header and the rows (in chunks) of an export, text neutralised and
-        datetimes in local time, from one values_list query."""
+        """The header and the rows (in chunks) of an export, from one
+        values_list query: choices as labels, datetimes in local time, and text
+        neutralised against formulas when `neutralize_text` (CSV)."""
         if queryset is None:
             queryset = self.get_queryset()
         selected = self.get_export_fields(export_fields)
         headers = [str(field.column_name) for field in selected]
         paths = [field.attribute for field in selected]
-        return headers, _clean_chunks(_value_chunks(queryset.values_list(*paths)))
+        labels = {
+            index: {code: str(label) for code, label in self.choice_columns[path].choices}
+            for index, path in enumerate(paths)
+            if path in self.choice_columns
+        }
+        chunks = _clean_chunks(_value_chunks(queryset.values_list(*paths)), labels, neutralize_text)
+        return headers, chunks
 
     def export(self, queryset: QuerySet | None = None, **kwargs: Any) -> tablib.Dataset:
-        headers, chunks = self._export_chunks(queryset, kwargs.get("export_fields"))
+        # Not neutralised: the XLSX writer types text cells as strings, and
+        # SafeCSV.export_data neutralises what it writes.
+        headers, chunks = self._export_chunks(queryset, kwargs.get("export_fields"), neutralize_text=False)
         dataset = tablib.Dataset(headers=headers)
         # Rows go straight into tablib's storage: Dataset.append validates every
         # row's width, which the single values_list query already guarantees.
@@ -121,7 +137,7 @@ class ExplicitExportResource(resources.ModelResource):
     def export_csv(self, queryset: QuerySet | None = None, **kwargs: Any) -> str:
         """`SafeCSV().export_data(self.export(...))` without the tablib rows in
         between (a fifth of a 100,000-row CSV export)."""
-        headers, chunks = self._export_chunks(queryset, kwargs.get("export_fields"))
+        headers, chunks = self._export_chunks(queryset, kwargs.get("export_fields"), neutralize_text=True)
         buffer, writer = excel_csv_writer()
         writer.writerow(headers)
         for chunk in chunks:
@@ -129,20 +145,25 @@ class ExplicitExportResource(resources.ModelResource):
         return buffer.getvalue()
 
 
-def _clean_chunks(chunks: Iterator[list[tuple]]) -> Iterator[Any]:
+def _clean_chunks(
+    chunks: Iterator[list[tuple]], labels: dict[int, dict[str, str]], neutralize_text: bool
+) -> Iterator[Any]:
     prefixes = frozenset(FORMULA_PREFIXES)
     local = timezone.get_current_timezone()
     for chunk in chunks:
-        # A column holds one type (or None): text cells are neutralised and
-        # datetimes shown in local time; the other columns are left alone.
-        # Column by column, as comprehensions: the cheapest per-cell loop; it
-        # runs a million times per 100,000 rows.
+        # A column holds one type (or None): choices become labels, text cells
+        # are neutralised and datetimes shown in local time; the other columns
+        # are left alone. Column by column, as comprehensions: the cheapest
+        # per-cell loop; it runs a million times per 100,000 rows.
         texts, times = _typed_columns(chunk)
         columns: list[Any] = list(zip(*chunk, strict=True))
-        for index in texts:
-            columns[index] = [
-                "'" + value if value and value[0] in prefixes else value for value in columns[index]
-            ]
+        for index, names in labels.items():
+            columns[index] = [names.get(value, value) for value in columns[index]]
+        if neutralize_text:
+            for index in texts:
+                columns[index] = [
+                    "'" + value if value and value[0] in prefixes else value for value in columns[index]
+                ]
         for index in times:
             columns[index] = [
                 None if value is None else value.astimezone(local).replace(tzinfo=None, microsecond=0)
@@ -165,6 +186,8 @@ def _typed_columns(chunk: list[tuple]) -> tuple[list[int], list[int]]:
 
 
 class LeadResource(ExplicitExportResource):
+    choice_columns: ClassVar[dict[str, type[TextChoices]]] = {"status": LeadStatus}
+
     id = column("id", "ID")
     first_name = column("first_name", "First name")
     last_name = column("last_name", "Last name")
@@ -213,6 +236,8 @@ class ServiceResource(ExplicitExportResource):
 
 
 class CampaignResource(ExplicitExportResource):
+    choice_columns: ClassVar[dict[str, type[TextChoices]]] = {"channel": Channel}
+
     id = column("id", "ID")
     name = column("name", "Name")
     service = column("service__name", "Service")
@@ -313,34 +338,100 @@ def excel_csv_writer() -> tuple[io.StringIO, Any]:
     return buffer, csv.writer(buffer, lineterminator="\r\n")
 
 
+def neutralize_row(row: Iterable[Any]) -> list[Any]:
+    return [neutralize(value) if isinstance(value, str) else value for value in row]
+
+
 class SafeCSV(base_formats.CSV):
-    """CSV in UTF-8 with BOM (so Excel opens Cyrillic correctly), text neutralised
-    by the resource."""
+    """CSV in UTF-8 with BOM (so Excel opens Cyrillic correctly), text cells
+    neutralised against formulas."""
 
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> str:
         buffer, writer = excel_csv_writer()
-        writer.writerows(_rows(dataset))
+        writer.writerows(map(neutralize_row, _rows(dataset)))
         return buffer.getvalue()
 
 
+# Column widths are measured on the header and the first rows: enough to fit
+# what a column typically holds without reading 100,000 rows twice.
+WIDTH_SAMPLE_ROWS = 500
+MIN_WIDTH = 6
+MAX_WIDTH = 60
+# As openpyxl's default formats show them ("2026-03-01 10:30:00", "2026-03-01").
+DATETIME_WIDTH = 19
+DATE_WIDTH = 10
+
+
+def _shown_length(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime.datetime):
+        return DATETIME_WIDTH
+    if isinstance(value, datetime.date):
+        return DATE_WIDTH
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(rows: Iterable[Iterable[Any]]) -> list[float]:
+    """Per column, a width (in characters) that fits its longest value among `rows`."""
+    widths: list[int] = []
+    for row in rows:
+        for index, value in enumerate(row):
+            length = _shown_length(value)
+            if index == len(widths):
+                widths.append(length)
+            elif length > widths[index]:
+                widths[index] = length
+    return [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
+
+
+def write_xlsx_sheet(
+    workbook: Any, title: str, rows: Iterable[Iterable[Any]], *, bold_rows: tuple[int, ...] = (0,)
+) -> None:
+    """A sheet of `rows` in openpyxl's streaming mode: text stays text (never
+    a formula), dates are date cells in openpyxl's date formats, `bold_rows`
+    (the header) bold, the header frozen, and columns as wide as their first
+    rows need."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    illegal = ILLEGAL_CHARACTERS_RE.sub
+    iterator = iter(rows)
+    head = [list(row) for row in itertools.islice(iterator, WIDTH_SAMPLE_ROWS + 1)]
+    sheet = workbook.create_sheet(title=title[:31] or "Export")
+    for index, width in enumerate(column_widths(head), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    for number, row in enumerate(itertools.chain(head, iterator)):
+        cells: list[Any] = []
+        for value in row:
+            if value.__class__ is str:
+                # Control characters are illegal in XLSX XML.
+                value = illegal("\N{REPLACEMENT CHARACTER}", value)
+                # openpyxl takes a string starting with "=" for a formula and
+                # any other for text: only those need an explicit string cell.
+                if value[:1] == "=":
+                    value = WriteOnlyCell(sheet, value=value)
+                    value.data_type = "s"
+            if number in bold_rows:
+                if not isinstance(value, Cell):
+                    value = WriteOnlyCell(sheet, value=value)
+                value.font = bold
+            cells.append(value)
+        sheet.append(cells)
+
+
 class SafeXLSX(base_formats.XLSX):
-    """XLSX written in openpyxl's streaming mode; text cells stay text."""
+    """XLSX written in openpyxl's streaming mode (see `write_xlsx_sheet`)."""
 
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
         from openpyxl import Workbook
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=str(dataset.title or "Export")[:31])
-        for row in _rows(dataset):
-            cells = []
-            for value in row:
-                if isinstance(value, str):
-                    # Control characters are illegal in XLSX XML; a neutralised
-                    # '=' string is kept a string (openpyxl would take "=..." for a formula).
-                    value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
-                cells.append(value)
-            sheet.append(cells)
+        write_xlsx_sheet(workbook, str(dataset.title or "Export"), _rows(dataset))
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()

@@ -5,7 +5,7 @@ formats it."""
 import json
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -356,15 +356,17 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
     if error and file_format in ("csv", "xlsx"):
         return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
 
+    # The files come in the page's order.
+    order = request.GET.get("o", "campaign")
     metrics = None
     if not error:
         metrics = cached_campaign_metrics(
             user=request.user, date_from=period.date_from, date_to=period.date_to
         )
         if file_format == "csv":
-            return exports.csv_response(metrics)
+            return exports.csv_response(metrics, sort_rows(metrics.rows, order))
         if file_format == "xlsx":
-            return exports.xlsx_response(metrics)
+            return exports.xlsx_response(metrics, sort_rows(metrics.rows, order))
 
     context: dict[str, Any] = {
         **admin.site.each_context(request),
@@ -377,7 +379,6 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
     if metrics is None:
         return TemplateResponse(request, "dashboards/campaign_metrics.html", context, status=400)
 
-    order = request.GET.get("o", "campaign")
     changelist = reverse("admin:crm_models_lead_changelist")
     current = order.removeprefix("-")
     base = period.query()
@@ -403,8 +404,8 @@ def campaign_metrics_report(request: HttpRequest) -> HttpResponse:
             "spend_basis": _spend_basis(metrics),
             "source_table": _breakdown_table(metrics.by_source, _("utm_source")),
             "channel_table": _breakdown_table(metrics.by_channel, _("Channel")),
-            "csv_url": f"?{base}&format=csv",
-            "xlsx_url": f"?{base}&format=xlsx",
+            "csv_url": f"?{base}&o={quote(order)}&format=csv",
+            "xlsx_url": f"?{base}&o={quote(order)}&format=xlsx",
         }
     )
     return TemplateResponse(request, "dashboards/campaign_metrics.html", context)

@@ -262,7 +262,9 @@ class LeadConversionMixin:
             row_values = [
                 (formset.add_prefix(index), row, {}) for index, row in enumerate(formset.initial or [])
             ]
-        choices = [(pk, service.name) for pk, service in services.items()]
+        # Each option carries the service's price: the page's script refills a
+        # row's amount (and name) from it when the service changes.
+        choices = [(pk, service.name, service.price) for pk, service in services.items()]
         options: dict[int | None, str] = {}
         rows = []
         for prefix, values, errors in row_values:
@@ -270,8 +272,11 @@ class LeadConversionMixin:
             if service not in options:
                 options[service] = format_html_join(
                     "",
-                    '<option value="{}"{}>{}</option>',
-                    ((pk, mark_safe(" selected") if pk == service else "", name) for pk, name in choices),
+                    '<option value="{}" data-price="{}"{}>{}</option>',
+                    (
+                        (pk, price, mark_safe(" selected") if pk == service else "", name)
+                        for pk, name, price in choices
+                    ),
                 )
             rows.append(
                 {
@@ -284,6 +289,11 @@ class LeadConversionMixin:
                     "errors": {name: errors.get(name) for name in (*ROW_FIELDS, "document")},
                     "row_errors": errors.get(NON_FIELD_ERRORS),
                     "has_errors": bool(errors),
+                    # A browser never sends a chosen file again: after an error
+                    # the row says which document must be chosen again.
+                    "dropped_document": _file_name(request.FILES.get(f"{prefix}-document"))
+                    if formset.is_bound
+                    else "",
                 }
             )
         opts = self.opts  # type: ignore[attr-defined]
@@ -316,6 +326,10 @@ class LeadConversionMixin:
     def _report(self, request: HttpRequest, report: ConversionReport, names: dict[int, str]) -> None:
         for level, text in conversion_messages(report, names):
             self.message_user(request, text, level)  # type: ignore[attr-defined]
+
+
+def _file_name(upload: Any) -> str:
+    return str(upload.name) if upload is not None else ""
 
 
 def _int_or_none(value: Any) -> int | None:

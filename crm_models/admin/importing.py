@@ -12,7 +12,10 @@ counts, the duplicates and every error with its row and column, and writes with
 bulk operations (see `crm_models.services.imports`).
 """
 
+import base64
 import hashlib
+import zipfile
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -22,7 +25,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportMixin
 from unfold.contrib.import_export.forms import SelectableFieldsExportForm
@@ -37,16 +42,31 @@ from crm_models.importing.columns import (
     clean_table,
     expected_headers,
 )
+from crm_models.importing.error_file import ErrorFile, error_file_build
 from crm_models.importing.pending import pending_load, pending_remove, pending_save
 from crm_models.importing.reader import ImportFileError, ImportLimits, check_size, read_table
 from crm_models.models import ImportRecord
-from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX, excel_csv_writer, neutralize
-from crm_models.selectors.import_plans import ImportPlan, import_may_update, import_plan_build
-from crm_models.services.imports import ImportedFile, ImportRejectedError, import_confirm
+from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX
+from crm_models.selectors.import_plans import (
+    ImportPlan,
+    import_may_update,
+    import_plan_build,
+    import_sample_build,
+    row_messages,
+)
+from crm_models.services.imports import HAS_ERRORS_MESSAGE, ImportedFile, ImportRejectedError, import_confirm
 
 PREVIEW_EXPIRED_MESSAGE = _("This preview has expired or belongs to another user. Upload the file again.")
 IMPORT_DONE_MESSAGE = _("Imported %(file)s: %(new)s new, %(updated)s updated, %(skipped)s skipped.")
+ROWS_LEFT_OUT_MESSAGE = ngettext_lazy(
+    "%(count)s row with errors was not imported.", "%(count)s rows with errors were not imported.", "count"
+)
+DOWNLOAD_ERROR_FILE_LABEL = _("Download the rows with errors")
 PREVIEW_LIMIT = 200
+# The first rows of the file shown as the import understood them.
+SAMPLE_ROWS = 10
+# The reader's Python codec names as HTTP charsets.
+CSV_CHARSETS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "cp1251": "windows-1251"}
 UPDATE_NOT_OFFERED_MESSAGE = _(
     "You may not change existing %(records)s, so rows that match one can only be skipped."
 )
@@ -59,6 +79,7 @@ TEMPLATE_EXAMPLES: dict[str, list[str]] = {
         "8 916 123-45-67",
         "",
         "Spring search",
+        "",
         "",
         "",
     ],
@@ -105,7 +126,18 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportConfirmForm(forms.Form):
+    ALL_ROWS = "all"
+    VALID_ROWS = "valid"
+
     token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+    # Which rows the confirmation writes: all of them (refused when any has an
+    # error) or only those without errors. The page's two buttons send it.
+    rows = forms.ChoiceField(
+        choices=[(ALL_ROWS, ALL_ROWS), (VALID_ROWS, VALID_ROWS)], required=False, widget=forms.HiddenInput
+    )
+
+    def clean_rows(self) -> str:
+        return self.cleaned_data.get("rows") or self.ALL_ROWS
 
 
 def _issue_dicts(issues: list[RowIssue]) -> list[dict[str, Any]]:
@@ -119,6 +151,7 @@ class CrmExportMixin(ExportMixin):
     """Export for users with the model's export permission, of what they see."""
 
     export_form_class = SelectableFieldsExportForm
+    export_template_name = "admin/crm_models/export.html"
     formats = EXPORT_FORMATS
 
     def get_export_formats(self) -> list:
@@ -126,6 +159,13 @@ class CrmExportMixin(ExportMixin):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return super().has_export_permission(request) and self.has_view_permission(request)  # type: ignore[attr-defined]
+
+    def init_request_context_data(self, request: HttpRequest, form: Any) -> dict[str, Any]:
+        context = super().init_request_context_data(request, form)
+        if not form.initial.get("export_items"):
+            # The list's filters, search and role scope apply, as to the file.
+            context["export_count"] = self.get_export_queryset(request).count()
+        return context
 
     def export_action(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -236,9 +276,23 @@ class CrmImportMixin(ImportMixin):
             "sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data),
             "format": table.file_format,
+            "encoding": table.encoding,
         }
+        sample = import_sample_build(table=table, clean=clean, plan=plan, limit=SAMPLE_ROWS)
+        error_file = None
+        if plan.errors:
+            try:
+                error_file = error_file_build(
+                    data, table, row_messages(plan.errors), error_header=gettext("Error")
+                )
+            except (zipfile.BadZipFile, KeyError, ValueError, TypeError, UnicodeError):
+                # The file was read once already; should a second read still
+                # fail, the preview lists the errors without the file.
+                error_file = None
         del data, table
-        return self._render_preview(request, form, clean, plan, file_info)
+        return self._render_preview(
+            request, form, clean, plan, file_info, sample=sample, error_file=error_file
+        )
 
     def _render_preview(
         self,
@@ -247,6 +301,9 @@ class CrmImportMixin(ImportMixin):
         clean: CleanFile,
         plan: ImportPlan,
         file_info: dict,
+        *,
+        sample: dict[str, Any] | None = None,
+        error_file: ErrorFile | None = None,
     ) -> TemplateResponse:
         payload = {
             "user_id": request.user.pk,
@@ -255,21 +312,38 @@ class CrmImportMixin(ImportMixin):
             "file": file_info,
             "headers": clean.headers,
             "errors": _issue_dicts(plan.errors),
-            # The cleaned rows are only kept when there is something to confirm.
-            "rows": [] if plan.errors else clean.rows,
+            # The rows without errors, for a confirmation of all of them or of
+            # the valid ones only.
+            "rows": clean.rows,
+            "error_file": None
+            if error_file is None
+            else {
+                "content": base64.b64encode(error_file.content).decode("ascii"),
+                "content_type": error_file.content_type,
+                "extension": error_file.extension,
+            },
         }
         token = pending_save(payload)
+        counts = plan.counts
+        importable = counts["new"] + counts["updated"]
         return self._render(
             request,
             form=form,
             plan=plan,
-            counts=plan.counts,
+            counts=counts,
             file_info=file_info,
             token=token,
+            sample=sample,
+            has_error_file=error_file is not None,
             errors=plan.errors[:PREVIEW_LIMIT],
             duplicates=plan.duplicates[:PREVIEW_LIMIT],
             duplicate_mode_label=ImportRecord.DuplicateMode(plan.duplicate_mode).label,
             confirm_form=None if plan.errors else ImportConfirmForm(initial={"token": token}),
+            # Beside all-or-nothing: the valid rows now, the others later from the error file.
+            partial_form=ImportConfirmForm(initial={"token": token})
+            if plan.errors and (importable or counts["skipped"])
+            else None,
+            importable=importable,
         )
 
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -282,10 +356,21 @@ class CrmImportMixin(ImportMixin):
             payload = pending_load(
                 form.cleaned_data["token"], user_id=request.user.pk, kind=self.import_spec.kind
             )
-        if payload is None or payload["errors"]:
+        upload_url = reverse("admin:{}_{}_import".format(*self.get_model_info()))
+        if payload is None or payload.get("done"):
             messages.error(request, str(PREVIEW_EXPIRED_MESSAGE))
-            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*self.get_model_info())))
-        clean = CleanFile(spec=self.import_spec, rows=payload["rows"], errors=[], headers=payload["headers"])
+            return HttpResponseRedirect(upload_url)
+        skip_invalid = form.cleaned_data["rows"] == ImportConfirmForm.VALID_ROWS
+        if payload["errors"] and not skip_invalid:
+            messages.error(request, str(HAS_ERRORS_MESSAGE))
+            return HttpResponseRedirect(upload_url)
+        # The cells' errors come with the file; the checks against the
+        # database run again on the stored rows, as the data is now.
+        stored = {row[0] for row in payload["rows"]}
+        issues = [RowIssue(**issue) for issue in payload["errors"] if issue["row"] not in stored]
+        clean = CleanFile(
+            spec=self.import_spec, rows=payload["rows"], errors=issues, headers=payload["headers"]
+        )
         file_info = payload["file"]
         imported_file = ImportedFile(
             name=file_info["name"],
@@ -294,41 +379,66 @@ class CrmImportMixin(ImportMixin):
             file_format=file_info["format"],
         )
         try:
-            record, _plan = import_confirm(
-                clean=clean, user=request.user, duplicate_mode=payload["mode"], imported_file=imported_file
+            record, plan = import_confirm(
+                clean=clean,
+                user=request.user,
+                duplicate_mode=payload["mode"],
+                imported_file=imported_file,
+                skip_invalid=skip_invalid,
             )
         except ImportRejectedError as rejected:
             messages.error(request, str(rejected.message))
             if rejected.plan is None:
-                return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*self.get_model_info())))
+                return HttpResponseRedirect(upload_url)
+            # The rows stored in the payload are the ones without errors.
+            clean.errors = []
             return self._render_preview(request, None, clean, rejected.plan, file_info)
         pending_remove(form.cleaned_data["token"])
-        messages.success(
-            request,
-            IMPORT_DONE_MESSAGE
-            % {
-                "file": record.file_name,
-                "new": record.created_count,
-                "updated": record.updated_count,
-                "skipped": record.skipped_count,
-            },
-        )
+        done = IMPORT_DONE_MESSAGE % {
+            "file": record.file_name,
+            "new": record.created_count,
+            "updated": record.updated_count,
+            "skipped": record.skipped_count,
+        }
+        left_out = plan.counts["errors"]
+        if not left_out:
+            messages.success(request, done)
+        elif payload.get("error_file"):
+            # The preview is spent (it cannot be confirmed twice); its error
+            # file stays downloadable under a token of its own.
+            error_token = pending_save({**payload, "rows": [], "done": True})
+            url = reverse("admin:{}_{}_import_errors".format(*self.get_model_info()), args=[error_token])
+            messages.success(
+                request,
+                format_html(
+                    '{} {} <a class="underline" href="{}">{}</a>',
+                    done,
+                    ROWS_LEFT_OUT_MESSAGE % {"count": left_out},
+                    url,
+                    DOWNLOAD_ERROR_FILE_LABEL,
+                ),
+            )
+        else:
+            messages.success(request, f"{done} {ROWS_LEFT_OUT_MESSAGE % {'count': left_out}}")
         return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*self.get_model_info())))
 
     def import_errors_view(self, request: HttpRequest, token: str) -> HttpResponse:
-        """The preview's row errors as CSV, for fixing the file in a spreadsheet."""
+        """The rows with errors as they were uploaded, with an error column, in
+        the uploaded format: fixed, the file is uploaded again as it is."""
         self._check_import_permission(request)
         payload = pending_load(token, user_id=request.user.pk, kind=self.import_spec.kind)
-        if payload is None:
+        if payload is None or not payload.get("error_file"):
             raise Http404
-        buffer, writer = excel_csv_writer()
-        writer.writerow([gettext("Row"), gettext("Column"), gettext("Value"), gettext("Error")])
-        for issue in payload["errors"]:
-            writer.writerow(
-                [issue["row"], neutralize(issue["column"]), neutralize(issue["value"]), issue["message"]]
-            )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.import_spec.kind}-import-errors.csv"'
+        error_file = payload["error_file"]
+        stem = PurePath(payload["file"]["name"]).stem or self.import_spec.kind
+        name = f"{stem}-{gettext('errors')}.{error_file['extension']}"
+        content_type = error_file["content_type"]
+        if content_type == "text/csv":
+            charset = CSV_CHARSETS.get(payload["file"].get("encoding", ""), "utf-8")
+            content_type = f"text/csv; charset={charset}"
+        response = HttpResponse(base64.b64decode(error_file["content"]), content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
+        response["X-Content-Type-Options"] = "nosniff"
         return response
 
     def import_template_view(self, request: HttpRequest, extension: str) -> HttpResponse:

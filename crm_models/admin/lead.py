@@ -20,6 +20,7 @@ from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import InteractionInline, lead_choices_for_interactions
+from .lead_forms import LeadAdminForm
 
 # Where the lead came from (issue 21): set by the capture and the import, read-only here.
 ATTRIBUTION_FIELDS = [
@@ -78,6 +79,7 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 @admin.register(Lead)
 class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, CrmModelAdmin):
     resource_classes = [LeadResource]
+    form = LeadAdminForm
     list_display = [
         "full_name_display",
         "email",
@@ -145,6 +147,12 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
         if db_field.name == "owner":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(
+        self, request: HttpRequest, obj: Lead | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"request_user": request.user, "site_name": self.admin_site.name})
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)

@@ -3,7 +3,7 @@ clean values.
 
 Header names are matched ignoring case, spaces, dots, hyphens and underscores
 (`Эл. почта` = `эл почта`, `E-mail` = `email`); columns nobody asked for (ad
-platforms add `UTM Source`, `Дата заявки`) are ignored. Values are normalised
+platforms add `UTM Source`) are ignored. Values are normalised
 here exactly as the admin form does (`crm_models.normalization`), so a file and
 the form agree on who is a duplicate.
 """
@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -41,6 +41,8 @@ NEGATIVE_MESSAGE = _("The amount cannot be negative.")
 TOO_MANY_DECIMALS_MESSAGE = _("At most two digits after the decimal point are allowed.")
 NUMBER_TOO_BIG_MESSAGE = _("The number is too large.")
 BAD_DATE_MESSAGE = _("Enter a date as YYYY-MM-DD or DD.MM.YYYY.")
+BAD_DATETIME_MESSAGE = _("Enter a date as YYYY-MM-DD or DD.MM.YYYY, optionally with a time (HH:MM).")
+FUTURE_DATE_MESSAGE = _("The date is in the future.")
 END_BEFORE_START_MESSAGE = _("The end date cannot be before the start date.")
 BAD_BOOLEAN_MESSAGE = _("Enter yes or no.")
 BAD_ID_MESSAGE = _("Enter a whole number.")
@@ -80,6 +82,17 @@ CHANNEL_ALIASES: dict[str, str] = {
 TRUE_WORDS = frozenset({"1", "yes", "y", "true", "да", "д", "истина", "активна", "active"})
 FALSE_WORDS = frozenset({"0", "no", "n", "false", "нет", "н", "ложь", "неактивна", "inactive"})
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%y")
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+)
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
@@ -183,6 +196,22 @@ def clean_date(value: str) -> str:
         except ValueError:
             continue
     raise CellError(BAD_DATE_MESSAGE)
+
+
+def clean_created(value: str) -> str:
+    """When a lead arrived, as an ISO timestamp in the site's time zone (a
+    date alone is its midnight). The future is refused: a lead cannot have
+    arrived tomorrow, and such a date is a typo that would sort it first."""
+    for date_format in DATETIME_FORMATS:
+        try:
+            moment = datetime.datetime.strptime(value, date_format)  # noqa: DTZ007
+        except ValueError:
+            continue
+        arrived = timezone.make_aware(moment)
+        if arrived > timezone.now():
+            raise CellError(FUTURE_DATE_MESSAGE)
+        return arrived.isoformat()
+    raise CellError(BAD_DATETIME_MESSAGE)
 
 
 def clean_id(value: str) -> int:
@@ -298,6 +327,13 @@ LEAD_SPEC = ImportSpec(
         ),
         # Exports carry the ID: a re-imported export updates exactly those leads.
         Column("id", "ID", ("lead id", "Номер лида"), clean_id),
+        # When the lead arrived (ad platforms' "Дата заявки"); new leads only.
+        Column(
+            "created_at",
+            "Created",
+            ("created at", "created date", "date created", "Дата заявки", "Дата создания", "Создан"),
+            clean_created,
+        ),
     ),
     one_of=("email", "phone"),
 )

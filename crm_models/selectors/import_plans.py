@@ -7,15 +7,23 @@ referenced campaigns and services are loaded once, and existing e-mails and
 phones are fetched with one array query each.
 """
 
+import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from crm_models.importing.columns import CleanFile, RowIssue
+from crm_models.importing.columns import CleanFile, RowIssue, map_header
+from crm_models.importing.reader import Table
 from crm_models.models import AdSpend, Campaign, ImportRecord, Lead, Service
+from crm_models.normalization import format_phone
 from crm_models.roles import UserLike
 
 UNKNOWN_CAMPAIGN_MESSAGE = _("No campaign with this name.")
@@ -26,7 +34,9 @@ SAME_SPEND_AS_ROW_MESSAGE = _("Same campaign, day and source as row %(row)s.")
 SAME_AS_ROW_MESSAGE = _("Same %(what)s as row %(row)s.")
 SAME_RECORD_AS_ROW_MESSAGE = _("Row %(row)s already changes this record.")
 TWO_LEADS_MESSAGE = _("The e-mail belongs to lead #%(email_lead)s and the phone to lead #%(phone_lead)s.")
-OUT_OF_SCOPE_MESSAGE = _("This %(what)s belongs to a lead you may not change.")
+OUT_OF_SCOPE_MESSAGE = _(
+    "This %(what)s belongs to a lead you may not change: a colleague's lead. Ask an administrator."
+)
 DUPLICATE_LEAD_MESSAGE = _("Same %(what)s as lead #%(pk)s (%(name)s).")
 NO_SUCH_LEAD_MESSAGE = _("No lead #%(pk)s that you may change.")
 OTHER_LEAD_MESSAGE = _("This %(what)s belongs to lead #%(other)s, not to lead #%(pk)s.")
@@ -43,6 +53,8 @@ CHUNK = 10_000
 class Duplicate:
     row: int
     message: str
+    # The existing record, when it is a lead the importing user may open (linked in the preview).
+    lead_id: int | None = None
 
 
 @dataclass
@@ -163,8 +175,10 @@ def import_plan_build(*, clean: CleanFile, user: UserLike, duplicate_mode: str) 
     return plan
 
 
-def _record_duplicate(plan: ImportPlan, row: list, pk: int, message: str) -> None:
-    plan.duplicates.append(Duplicate(row[0], message))
+def _record_duplicate(
+    plan: ImportPlan, row: list, pk: int, message: str, *, lead_id: int | None = None
+) -> None:
+    plan.duplicates.append(Duplicate(row[0], message, lead_id))
     if plan.duplicate_mode == ImportRecord.DuplicateMode.UPDATE:
         plan.updates.append((pk, row))
     else:
@@ -266,7 +280,8 @@ def _plan_leads(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
             else:
                 word = email_word if email_match else phone_word
                 message = DUPLICATE_LEAD_MESSAGE % {"what": word, "pk": match[0], "name": match[1]}
-            _record_duplicate(plan, row, match[0], message)
+            # Only visible leads get here: an out-of-scope match is a row error.
+            _record_duplicate(plan, row, match[0], message, lead_id=match[0])
         else:
             plan.creates.append(row)
 
@@ -363,3 +378,105 @@ def _plan_spend(plan: ImportPlan, clean: CleanFile, user: UserLike) -> None:
             _record_duplicate(plan, row, pk, message)
         else:
             plan.creates.append(row)
+
+
+def row_messages(issues: Iterable[RowIssue]) -> dict[int, str]:
+    """Per spreadsheet row, its errors in one line ("Column: message; ...")."""
+    messages: dict[int, list[str]] = {}
+    for issue in issues:
+        messages.setdefault(issue.row, []).append(
+            f"{issue.column}: {issue.message}" if issue.column else issue.message
+        )
+    return {row: "; ".join(texts) for row, texts in messages.items()}
+
+
+def _field_label(model: Any, name: str) -> str:
+    if name == "id":
+        return "ID"
+    return str(capfirst(model._meta.get_field(name).verbose_name))
+
+
+def _shown(name: str, value: Any) -> str:
+    """A cleaned value as the preview shows it: as it will be stored, in the
+    user's language."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if name == "phone":
+        return format_phone(value)
+    if name == "created_at":
+        moment = parse_datetime(value)
+        if moment is None:
+            return str(value)
+        local = timezone.localtime(moment)
+        # A file that gives dates only shows dates, not "midnight" on every row.
+        return formats.localize(local.date() if local.time() == datetime.time(0) else local)
+    if name in ("start_date", "end_date"):
+        return formats.localize(datetime.date.fromisoformat(value))
+    if name in ("price", "budget"):
+        return formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+    return str(value)
+
+
+def import_sample_build(*, table: Table, clean: CleanFile, plan: ImportPlan, limit: int) -> dict[str, Any]:
+    """The first `limit` rows of the file as the import understood them: per
+    file column, the field it fills (or none: ignored); per row, what happens
+    to it and each value as it will be stored, or the cell's error."""
+    spec = clean.spec
+    model = {ImportRecord.Kind.LEAD: Lead, ImportRecord.Kind.SERVICE: Service}.get(
+        ImportRecord.Kind(spec.kind), Campaign
+    )
+    by_position = {position: name for name, position in map_header(spec, table.header).items()}
+    places = {column.name: place for place, column in enumerate(spec.columns, start=1)}
+    columns = [
+        {
+            "header": header,
+            "field": _field_label(model, by_position[position]) if position in by_position else "",
+        }
+        for position, header in enumerate(table.header)
+    ]
+    first = table.rows[:limit]
+    numbers = {number for number, _cells in first}
+    clean_rows = {row[0]: row for row in clean.rows if row[0] in numbers}
+    issues: dict[int, dict[str, str]] = {}
+    for issue in plan.errors:
+        if issue.row in numbers:
+            issues.setdefault(issue.row, {}).setdefault(issue.column, issue.message)
+    duplicates = {
+        duplicate.row: duplicate.message for duplicate in plan.duplicates if duplicate.row in numbers
+    }
+    updated = {row[0] for _pk, row in plan.updates if row[0] in numbers}
+    rows = []
+    for number, cells in first:
+        row_issues = issues.get(number, {})
+        clean_row = clean_rows.get(number)
+        if row_issues:
+            outcome, label = "error", pgettext("import row", "Error")
+        elif number in updated:
+            outcome, label = "update", pgettext("import row", "Update")
+        elif number in duplicates:
+            outcome, label = "skip", pgettext("import row", "Skip")
+        else:
+            outcome, label = "new", pgettext("import row", "New")
+        shown = []
+        for position, column in enumerate(columns):
+            raw = cells[position] if position < len(cells) else ""
+            name = by_position.get(position)
+            error = row_issues.get(column["header"], "")
+            if name is not None and clean_row is not None and not row_issues:
+                value = _shown(name, clean_row[places[name]])
+            else:
+                value = raw
+            shown.append({"value": value, "error": error, "ignored": name is None})
+        notes = [message for header, message in row_issues.items() if header not in table.header]
+        rows.append(
+            {
+                "number": number,
+                "outcome": outcome,
+                "label": label,
+                "note": "; ".join(notes) or duplicates.get(number, ""),
+                "cells": shown,
+            }
+        )
+    return {"columns": columns, "rows": rows, "more": max(len(table.rows) - limit, 0)}

@@ -9,6 +9,7 @@ campaigns, simple-history's `bulk_create_with_history` /
 `bulk_update_with_history` write the rows and their history.
 """
 
+import datetime
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,6 +34,7 @@ UPDATE_NOT_ALLOWED_MESSAGE = _(
     "You may not change existing %(records)s, so the file cannot update them. Nothing was imported."
 )
 HAS_ERRORS_MESSAGE = _("The file has rows that cannot be imported, so nothing was imported.")
+NOTHING_VALID_MESSAGE = _("No row of the file can be imported, so nothing was imported.")
 CHANGE_REASON = _("Import #%(pk)s: %(file)s")
 
 BATCH = 2_000
@@ -56,14 +58,22 @@ class ImportRejectedError(Exception):
 
 
 def import_confirm(
-    *, clean: CleanFile, user: UserLike, duplicate_mode: str, imported_file: ImportedFile
+    *,
+    clean: CleanFile,
+    user: UserLike,
+    duplicate_mode: str,
+    imported_file: ImportedFile,
+    skip_invalid: bool = False,
 ) -> tuple[ImportRecord, ImportPlan]:
     """Re-check the cleaned rows against the database as it is now and write
     them in one transaction.
 
-    Raises ImportRejectedError, with nothing written, when the user may not
-    update existing records in "update" mode, any row has an error or a
-    concurrent change breaks a uniqueness rule.
+    All or nothing by default: raises ImportRejectedError, with nothing
+    written, when any row has an error. With `skip_invalid` the rows with
+    errors (`clean.errors` and any the re-check finds) are left out and the
+    others written; it raises only when no row is left. It also raises when
+    the user may not update existing records in "update" mode, and when a
+    concurrent change breaks a uniqueness rule (always the whole file).
     """
     kind = clean.spec.kind
     if duplicate_mode == ImportRecord.DuplicateMode.UPDATE and not import_may_update(user=user, kind=kind):
@@ -72,8 +82,10 @@ def import_confirm(
     try:
         with transaction.atomic():
             plan = import_plan_build(clean=clean, user=user, duplicate_mode=duplicate_mode)
-            if plan.errors:
+            if plan.errors and not skip_invalid:
                 raise ImportRejectedError(HAS_ERRORS_MESSAGE, plan)
+            if plan.errors and not (plan.creates or plan.updates or plan.skipped):
+                raise ImportRejectedError(NOTHING_VALID_MESSAGE, plan)
             record = ImportRecord.objects.create(
                 user=user,
                 kind=plan.kind,
@@ -136,7 +148,8 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
     campaigns = plan.references
 
     def apply(lead: Lead, row: list) -> None:
-        _number, first_name, last_name, email, phone, company, campaign, notes, _id = row
+        # The file's created date is ignored on update: the lead arrived when it arrived.
+        _number, first_name, last_name, email, phone, company, campaign, notes, _id, _created = row
         lead.first_name = first_name
         lead.last_name = _given(last_name, lead.last_name)
         lead.email = _given(email, lead.email)
@@ -155,7 +168,7 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
         return
     objects = [
         Lead(
-            created_at=now,
+            created_at=datetime.datetime.fromisoformat(created) if created else now,
             updated_at=now,
             first_name=first_name,
             last_name=last_name or "",
@@ -168,7 +181,7 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
             notes=notes or "",
             converted_at=None,
         )
-        for _number, first_name, last_name, email, phone, company, campaign, notes, _id in plan.creates
+        for _number, first_name, last_name, email, phone, company, campaign, notes, _id, created in plan.creates
     ]
     bulk_create_with_history(
         objects, Lead, batch_size=BATCH, default_user=user, default_change_reason=reason, default_date=now
@@ -227,7 +240,7 @@ def _copy_with_history(
             # formats the next chunk while PostgreSQL works through the last one.
             for start in range(0, len(creates), COPY_CHUNK):
                 chunk = [
-                    f"{pk}\t{stamp}\t{stamp}\t{first_name.translate(escapes)}"
+                    f"{pk}\t{created or stamp}\t{stamp}\t{first_name.translate(escapes)}"
                     f"\t{(last_name or '').translate(escapes)}\t{(email or '').translate(escapes)}"
                     f"\t{(phone or '').translate(escapes)}\t{(company or '').translate(escapes)}"
                     f"\t{campaigns[campaign.casefold()]}\t{status}\t{owner}\t{(notes or '').translate(escapes)}\t\\N"
@@ -241,6 +254,7 @@ def _copy_with_history(
                         campaign,
                         notes,
                         _id,
+                        created,
                     ) in zip(
                         ids[start : start + COPY_CHUNK], creates[start : start + COPY_CHUNK], strict=True
                     )

@@ -42,8 +42,8 @@ def upload(client: Client, model: str, name: str, data: bytes, duplicates: str =
     )
 
 
-def confirm(client: Client, model: str, token: str):
-    return client.post(reverse(f"admin:crm_models_{model}_process_import"), {"token": token})
+def confirm(client: Client, model: str, token: str, rows: str = "all"):
+    return client.post(reverse(f"admin:crm_models_{model}_process_import"), {"token": token, "rows": rows})
 
 
 def csv_bytes(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:

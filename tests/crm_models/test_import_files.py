@@ -165,7 +165,7 @@ def test_missing_column_names_what_is_missing() -> None:
 
     assert str(error.value) == (
         "The header row lacks the column(s) “Campaign”. Expected columns: "
-        "First name, Last name, E-mail, Phone, Company, Campaign, Notes, ID."
+        "First name, Last name, E-mail, Phone, Company, Campaign, Notes, ID, Created."
     )
 
 
@@ -198,8 +198,8 @@ def test_values_are_normalised_like_the_admin_form() -> None:
 
     assert clean.errors == []
     assert clean.rows == [
-        [2, "Анна", "Смирнова", "anna@example.ru", "+79162000000", None, "Весна", None, None],
-        [3, "Борис", None, "boris@example.ru", "+79162000001", None, "Весна", None, None],
+        [2, "Анна", "Смирнова", "anna@example.ru", "+79162000000", None, "Весна", None, None, None],
+        [3, "Борис", None, "boris@example.ru", "+79162000001", None, "Весна", None, None, None],
     ]
 
 

@@ -21,8 +21,8 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from crm_models.admin.importing import PREVIEW_EXPIRED_MESSAGE
 from crm_models.models import Campaign, ImportRecord, Lead, Service
+from crm_models.services.imports import HAS_ERRORS_MESSAGE
 from tests.crm_models.broken_xlsx import workbook_parts, zip_parts
 from tests.crm_models.import_helpers import (
     confirm,
@@ -198,8 +198,8 @@ def import_variant(client: Client, model: str, name: str, data: bytes, mode: str
     if len(sent) != 1:
         return f"confirmation said {sent}"
     if context["confirm_form"] is None:
-        # The preview had row errors: a forged confirmation is refused.
-        if sent != [str(PREVIEW_EXPIRED_MESSAGE)] or stored(model) != before:
+        # The preview had row errors: a confirmation of all rows is refused.
+        if sent != [str(HAS_ERRORS_MESSAGE)] or stored(model) != before:
             return f"a preview with errors was confirmed: {sent}"
         return None
     rows, records = stored(model)

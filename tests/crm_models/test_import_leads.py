@@ -2,9 +2,11 @@
 history and the import record."""
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from crm_models.models import ImportRecord, Lead, LeadStatus
@@ -69,19 +71,67 @@ def test_russian_headers_report_the_file_column_names(marketer, client_for) -> N
     ]
 
 
-def test_error_list_downloads_as_csv(marketer, client_for) -> None:
+def test_error_file_holds_the_uploaded_rows_as_they_were_in_the_uploaded_csv(marketer, client_for) -> None:
     make_sample_campaigns()
     client = client_for(marketer)
-    response = upload(client, "lead", "x.csv", sample("leads-excel-ru-cp1251.csv"))
+    data = sample("leads-excel-ru-cp1251.csv")
+    response = upload(client, "lead", "заявки.csv", data)
 
     download = client.get(reverse("admin:crm_models_lead_import_errors", args=[response.context["token"]]))
 
     assert download.status_code == 200
-    assert download["Content-Type"] == "text/csv; charset=utf-8"
-    lines = download.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Row,Column,Value,Error"
-    assert lines[1] == "7,Кампания,Яндекс Директ - весна,No campaign with this name."
-    assert len(lines) == 6
+    assert download["Content-Type"] == "text/csv; charset=windows-1251"
+    assert download["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%D0%B7%D0%B0%D1%8F%D0%B2%D0%BA%D0%B8-errors.csv"
+    )
+    # Windows-1251, ";" and CRLF as uploaded; each bad row exactly as uploaded
+    # (the header and the rows are byte-for-byte the file's) plus the error.
+    original = data.decode("cp1251").split("\r\n")
+    lines = download.content.decode("cp1251").split("\r\n")
+    assert lines[0] == original[0] + ";Error"
+    assert lines[1:-1] == [
+        original[row - 1] + ";" + message
+        for row, message in zip(
+            SAMPLE_BAD_ROWS,
+            [
+                "Кампания: No campaign with this name.",
+                "Эл. почта: Enter a valid e-mail address.",
+                "Телефон: Same phone as row 5.",
+                "Телефон: Enter a valid phone number, e.g. +7 916 123-45-67.",
+                "Имя: This value is required.",
+            ],
+            strict=True,
+        )
+    ]
+    assert lines[-1] == ""
+
+
+def test_fixed_error_file_uploads_again_as_it_is(marketer, client_for) -> None:
+    make_sample_campaigns()
+    client = client_for(marketer)
+    response = upload(client, "lead", "x.csv", sample("leads-excel-ru-cp1251.csv"))
+    done = confirm(client, "lead", response.context["token"], rows="valid")
+    (message,) = [str(m) for m in get_messages(done.wsgi_request)]
+    assert message.startswith(
+        "Imported x.csv: 35 new, 0 updated, 0 skipped. 5 rows with errors were not imported. "
+        '<a class="underline" href="/admin/crm_models/lead/import/errors/'
+    )
+    error_file = client.get(re.search(r'href="([^"]+)"', message)[1])
+    # The fixes a marketer makes in the spreadsheet, the error column left in place.
+    fixed = (
+        error_file.content.decode("cp1251")
+        .replace("Яндекс Директ - весна", "Яндекс Директ — весна")
+        .replace("@@", "@")
+        .replace("+7 916 200 00 03", "+7 916 200 00 99")
+        .replace(";12345;", ";89162000098;")
+        .replace("\r\n;", "\r\nАлександр;")
+    )
+
+    again = upload(client, "lead", "x-errors.csv", fixed.encode("cp1251"))
+
+    assert again.context["counts"] == {"new": 5, "updated": 0, "skipped": 0, "errors": 0}, error_cells(again)
+    assert confirm(client, "lead", again.context["token"]).status_code == 302
+    assert Lead.objects.count() == 40
 
 
 def test_error_list_of_another_user_is_not_found(marketer, client_for) -> None:
@@ -268,7 +318,7 @@ def test_row_errors(marketer, client_for, campaign, row: list, column: str, mess
         (
             "Имя;Эл. почта\r\nАнна;a@example.ru\r\n".encode(),
             "The header row lacks the column(s) “Campaign”. Expected columns: "
-            "First name, Last name, E-mail, Phone, Company, Campaign, Notes, ID.",
+            "First name, Last name, E-mail, Phone, Company, Campaign, Notes, ID, Created.",
         ),
     ],
 )
@@ -388,7 +438,12 @@ def test_out_of_scope_lead_is_a_row_error_and_stays_unchanged(
     response = upload(client, "lead", "x.csv", data, duplicates="update")
 
     assert error_cells(response) == [
-        (3, "email", "foreign@example.ru", "This e-mail belongs to a lead you may not change.")
+        (
+            3,
+            "email",
+            "foreign@example.ru",
+            "This e-mail belongs to a lead you may not change: a colleague's lead. Ask an administrator.",
+        )
     ]
     assert confirm(client, "lead", response.context["token"]).status_code == 302
     own.refresh_from_db()

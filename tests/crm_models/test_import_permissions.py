@@ -84,8 +84,8 @@ def test_import_template_has_the_expected_header(client_for, marketer) -> None:
     assert response["Content-Disposition"] == 'attachment; filename="lead-import-template.csv"'
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines == [
-        "First name,Last name,E-mail,Phone,Company,Campaign,Notes,ID",
-        "Anna,Smirnova,anna@example.ru,8 916 123-45-67,,Spring search,,",
+        "First name,Last name,E-mail,Phone,Company,Campaign,Notes,ID,Created",
+        "Anna,Smirnova,anna@example.ru,8 916 123-45-67,,Spring search,,,",
     ]
 
 

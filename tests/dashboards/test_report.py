@@ -16,14 +16,15 @@ pytestmark = pytest.mark.django_db
 
 URL = "/admin/dashboards/campaign-metrics/"
 MARCH = "date_from=2025-03-01&date_to=2025-03-31"
-HEADER = "campaign,channel,leads,customers,conversion_rate,revenue,spend,roi,cpl,cac"
+# DESIGN.md's columns, headed by their names in the user's language (here English).
+HEADER = "Campaign,Channel,Leads,Customers,Conversion rate,Revenue,Spend,ROI,CPL,CAC"
 EXPECTED_CSV = [
-    HEADER,
+    "\ufeff" + HEADER,
     # spend estimated from the budgets (tests/crm_models/test_metrics.py)
-    "Alpha,search,4,2,50.00,4500.00,517.24,770.00,129.31,258.62",
-    "Beta,social,2,1,50.00,2000.00,0.00,,0.00,0.00",
-    "Delta,search,0,0,,0.00,0.00,,,",
-    "Gamma,email,0,0,,0.00,343.75,-100.00,,",
+    "Alpha,Search,4,2,50.00,4500.00,517.24,770.00,129.31,258.62",
+    "Beta,Social media,2,1,50.00,2000.00,0.00,,0.00,0.00",
+    "Delta,Search,0,0,,0.00,0.00,,,",
+    "Gamma,E-mail,0,0,,0.00,343.75,-100.00,,",
 ]
 
 
@@ -55,10 +56,12 @@ def test_xlsx_has_numbers_as_numbers_and_empty_cells(dataset: DataSet, marketer:
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows == [
         tuple(HEADER.split(",")),
-        ("Alpha", "search", 4, 2, 50, 4500, 517.24, 770, 129.31, 258.62),
-        ("Beta", "social", 2, 1, 50, 2000, 0, None, 0, 0),
-        ("Delta", "search", 0, 0, None, 0, 0, None, None, None),
-        ("Gamma", "email", 0, 0, None, 0, 343.75, -100, None, None),
+        ("Alpha", "Search", 4, 2, 50, 4500, 517.24, 770, 129.31, 258.62),
+        ("Beta", "Social media", 2, 1, 50, 2000, 0, None, 0, 0),
+        ("Delta", "Search", 0, 0, None, 0, 0, None, None, None),
+        ("Gamma", "E-mail", 0, 0, None, 0, 343.75, -100, None, None),
+        # 517.24 + 343.75 = 860.99 of spend: ROI (6500 - 860.99) / 860.99, CPL / 6, CAC / 3
+        ("Total", None, 6, 3, 50, 6500, 860.99, 654.94, 143.5, 287),
     ]
     assert all(isinstance(value, int | float) for value in rows[1][2:])
 
@@ -179,3 +182,30 @@ def test_sidebar_links_the_report_only_for_roles_that_may_open_it(
     for user, shown in [(marketer, True), (manager, True), (operator, False)]:
         body = client_for(user).get("/admin/crm_models/campaign/").content.decode()
         assert (f'href="{URL}"' in body) is shown, user.username
+
+
+def test_files_follow_the_pages_sort_and_the_users_language(
+    dataset: DataSet, manager: User, client_for
+) -> None:
+    client = client_for(manager)
+    client.cookies["django_language"] = "ru"
+
+    page = client.get(f"{URL}?{MARCH}&o=-roi")
+    csv_body = client.get(f"{URL}?{MARCH}&o=-roi&format=csv").content
+    xlsx = client.get(f"{URL}?{MARCH}&o=-roi&format=xlsx").content
+
+    assert page.context["csv_url"] == f"?{MARCH}&o=-roi&format=csv"
+    assert csv_body.startswith(b"\xef\xbb\xbf")
+    lines = csv_body.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Кампания,Канал,Лиды,Клиенты,Конверсия,Выручка,Расходы,ROI,CPL,CAC"
+    assert [line.split(",")[:2] for line in lines[1:]] == [
+        ["Alpha", "Поисковая реклама"],
+        ["Gamma", "Эл. почта"],
+        ["Beta", "Социальные сети"],
+        ["Delta", "Поисковая реклама"],
+    ]
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert [row[0] for row in rows] == ["Кампания", "Alpha", "Gamma", "Beta", "Delta", "Итого"]
+    assert sheet["A6"].font.b
+    assert sheet.column_dimensions["B"].width == len("Поисковая реклама") + 2
