@@ -65,7 +65,12 @@ def _extra_permissions(role: Role) -> set[str]:
 EXTRA: dict[Role, set[str]] = {
     # dashboards.0001_admin_charts: chart data for the roles that see campaign metrics;
     # crm_models.0003_importrecord: the audit of imports, read-only in the admin.
-    Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"},
+    # dashboards.0005_chart_definitions_for_administrators: administrators edit chart definitions.
+    Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"}
+    | crud("dashboardstats")
+    | crud("dashboardstatscriteria")
+    | crud("criteriatostatsm2m")
+    | {"view_cachedvalue", "delete_cachedvalue"},
     Role.MARKETER: {"view_dashboardstats", "view_importrecord"},
     Role.MANAGER: {"view_dashboardstats"},
 }
