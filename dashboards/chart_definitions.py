@@ -16,7 +16,9 @@ from admin_tools_stats import admin as charts_admin
 from admin_tools_stats.models import CachedValue, DashboardStats, DashboardStatsCriteria
 from django.contrib import admin
 from django.http import HttpRequest
+from multiselectfield import MultiSelectField
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminCheckboxSelectMultiple
 
 EDIT_DEFINITIONS = "admin_tools_stats.change_dashboardstats"
 
@@ -32,6 +34,13 @@ class EditorsOnlyMixin:
 
 
 class ChartDefinitionAdmin(EditorsOnlyMixin, charts_admin.DashboardStatsAdmin, ModelAdmin):
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # unfold draws fields with choices as a single select, which cannot
+        # submit these lists (chart types, time scales, operations): checkboxes.
+        if isinstance(db_field, MultiSelectField):
+            return db_field.formfield(widget=UnfoldAdminCheckboxSelectMultiple, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     # The package's "analytics" column links to its nvd3 page, which is not served
     # (dashboards/charts.py): the charts are drawn on the dashboard.
     list_display = tuple(

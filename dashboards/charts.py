@@ -228,6 +228,14 @@ class ChartSeriesView(admin_charts_views.ChartDataMixin, View):
         for day in days:
             names.extend(name for name in series[day] if name not in names)
         chart_type, stacked, filled = CHART_JS_TYPES.get(data["chart_type"], ("bar", False, False))
+        datasets = []
+        for name in names:
+            values = [_number(series[day].get(name)) for day in days]
+            # The package adds an empty-value series and, for charts limited to
+            # the top N, an "other" series: shown only when they hold anything.
+            if name in (None, "None", "other") and not any(values):
+                continue
+            datasets.append({"label": self._series_label(chart, name), "data": values})
         return JsonResponse(
             {
                 "type": chart_type,
@@ -235,15 +243,19 @@ class ChartSeriesView(admin_charts_views.ChartDataMixin, View):
                 "fill": filled,
                 "horizontal": data["chart_type"] == "multiBarHorizontalChart",
                 "labels": [_bucket_label(day, interval) for day in days],
-                "datasets": [
-                    {
-                        "label": str(name) if name not in (None, "") else _(chart.graph_title),
-                        "data": [_number(series[day].get(name)) for day in days],
-                    }
-                    for name in names
-                ],
+                "datasets": datasets,
             }
         )
+
+    @staticmethod
+    def _series_label(chart: DashboardStats, name: Any) -> str:
+        if name == "":
+            return _(chart.graph_title)
+        if name in (None, "None"):
+            return _("Not set")
+        if name == "other":
+            return _("Other")
+        return str(name)
 
 
 def admin_charts_urlpatterns() -> list[URLPattern]:

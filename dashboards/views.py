@@ -227,14 +227,17 @@ def _admin_charts(request: HttpRequest, period: Period) -> list[dict[str, Any]]:
     loads their data from `chart-data` as JSON."""
     if not request.user.has_perm(CHARTS_PERMISSION):
         return []
-    from admin_tools_stats.models import DashboardStats
+    from admin_tools_stats.models import CriteriaToStatsM2M, DashboardStats
+    from django.db.models import Prefetch
 
     from .charts import MAX_CHART_POINTS, chart_points, fitting_interval
 
     charts = (
         DashboardStats.objects.filter(is_visible=True)
         .order_by("graph_title")
-        .prefetch_related("criteriatostatsm2m_set__criteria")
+        .prefetch_related(
+            Prefetch("criteriatostatsm2m_set", queryset=CriteriaToStatsM2M.objects.select_related("criteria"))
+        )
     )
     since, until = period.date_from, period.date_to
     result = []
