@@ -31,7 +31,15 @@ from admin_tools_stats import views as admin_charts_views
 from admin_tools_stats.models import DashboardStats, Interval
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+)
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -128,8 +136,8 @@ def fitting_interval(chart: DashboardStats, since: datetime.date, until: datetim
 def _bound_error(query: QueryDict, chart: DashboardStats) -> str:
     if "time_since" not in query or "time_until" not in query:
         return str(DATES_REQUIRED_MESSAGE)
-    since = datetime.date.fromisoformat(query["time_since"])
-    until = datetime.date.fromisoformat(query["time_until"])
+    since = datetime.date.fromisoformat(query.get("time_since", ""))
+    until = datetime.date.fromisoformat(query.get("time_until", ""))
     if since > until:
         return str(PERIOD_REVERSED_MESSAGE)
     if (until - since).days + 1 > MAX_PERIOD_DAYS:
@@ -176,9 +184,9 @@ def chart_parameter_error(query: QueryDict, chart: DashboardStats) -> str:
     return _bound_error(query, chart)
 
 
-def guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def guard(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not user_may_see_charts(request.user):
             raise PermissionDenied
         chart = DashboardStats.objects.filter(graph_key=kwargs.get("graph_key")).first()

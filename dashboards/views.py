@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -38,6 +39,8 @@ SHIPPED_CHART_TITLES = (
     gettext_noop("New leads by campaign (top 10)"),
     gettext_noop("Contract amounts by month"),
 )
+# The names of the series criteria dashboards.0001 ships ("Split by" choices).
+SHIPPED_SERIES_NAMES = (gettext_noop("channel"), gettext_noop("campaign"))
 # Bars beyond this many make the ROI chart unreadable: show the best and worst halves.
 ROI_CHART_BARS = 30
 BEST_WORST_ROWS = 5
@@ -273,7 +276,7 @@ def _admin_charts(request: HttpRequest, period: Period) -> list[dict[str, Any]]:
                 "splits": [
                     {
                         "value": m2m.pk,
-                        "label": m2m.criteria.criteria_name,
+                        "label": capfirst(_(m2m.criteria.criteria_name)),
                         "selected": m2m.pk == chart.default_multiseries_criteria_id,
                     }
                     for m2m in sorted(splits, key=lambda m2m: m2m.order or 0)
