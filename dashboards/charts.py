@@ -89,7 +89,7 @@ TOO_MANY_POINTS_MESSAGE = gettext_lazy(
 )
 # Chart.js drawing of each admin-charts chart type: (Chart.js type, stacked, filled).
 CHART_JS_TYPES: dict[str, tuple[str, bool, bool]] = {
-    "discreteBarChart": ("bar", False, False),
+    "discreteBarChart": ("bar", True, False),
     "multiBarChart": ("bar", False, False),
     "multiBarHorizontalChart": ("bar", False, False),
     "pieChart": ("bar", False, False),

@@ -211,7 +211,7 @@ INTERVAL_LABELS = {
     "years": gettext_lazy("Years"),
 }
 CHART_TYPE_LABELS = {
-    "discreteBarChart": gettext_lazy("Bars"),
+    "discreteBarChart": gettext_lazy("Stacked bars"),
     "multiBarChart": gettext_lazy("Grouped bars"),
     "multiBarHorizontalChart": gettext_lazy("Horizontal bars"),
     "pieChart": gettext_lazy("Bars"),
