@@ -18,7 +18,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from multiselectfield import MultiSelectField
 from unfold.admin import ModelAdmin
-from unfold.widgets import UnfoldAdminCheckboxSelectMultiple
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 EDIT_DEFINITIONS = "admin_tools_stats.change_dashboardstats"
 
@@ -38,7 +38,7 @@ class ChartDefinitionAdmin(EditorsOnlyMixin, charts_admin.DashboardStatsAdmin, M
         # unfold draws fields with choices as a single select, which cannot
         # submit these lists (chart types, time scales, operations): checkboxes.
         if isinstance(db_field, MultiSelectField):
-            return db_field.formfield(widget=UnfoldAdminCheckboxSelectMultiple, **kwargs)
+            return db_field.formfield(widget=UnfoldAdminCheckboxSelectMultipleWidget, **kwargs)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # The package's "analytics" column links to its nvd3 page, which is not served
