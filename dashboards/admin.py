@@ -5,6 +5,7 @@ has an admin URL name: `admin:dashboards_campaign_metrics`."""
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, path
 
+from . import chart_definitions  # noqa: F401  (registers the chart definition admins)
 from .views import campaign_metrics_report
 
 _site_urls = admin.site.get_urls

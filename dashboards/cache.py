@@ -32,7 +32,10 @@ from crm_models.selectors.metrics import (
     user_sees_campaign_metrics,
 )
 
-KEY_VERSION = 1
+# Raised whenever what an entry holds, or how it is drawn, changes: entries of
+# an older version are never read again (2: the charts stopped going through
+# python-nvd3, which turned names into script).
+KEY_VERSION = 2
 
 
 def cache_seconds() -> int:

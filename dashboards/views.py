@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -39,6 +40,8 @@ SHIPPED_CHART_TITLES = (
     gettext_noop("New leads by campaign (top 10)"),
     gettext_noop("Contract amounts by month"),
 )
+# The names of the series criteria dashboards.0001 ships ("Split by" choices).
+SHIPPED_SERIES_NAMES = (gettext_noop("channel"), gettext_noop("campaign"))
 # Bars beyond this many make the ROI chart unreadable: show the best and worst halves.
 ROI_CHART_BARS = 30
 BEST_WORST_ROWS = 5
@@ -246,18 +249,88 @@ def _campaign_dashboard(request: HttpRequest, period: Period) -> dict[str, Any]:
     }
 
 
-def _admin_charts(request: HttpRequest) -> list[Any]:
+INTERVAL_LABELS = {
+    "hours": gettext_lazy("Hours"),
+    "days": gettext_lazy("Days"),
+    "weeks": gettext_lazy("Weeks"),
+    "months": gettext_lazy("Months"),
+    "quarters": gettext_lazy("Quarters"),
+    "years": gettext_lazy("Years"),
+}
+CHART_TYPE_LABELS = {
+    "discreteBarChart": gettext_lazy("Stacked bars"),
+    "multiBarChart": gettext_lazy("Grouped bars"),
+    "multiBarHorizontalChart": gettext_lazy("Horizontal bars"),
+    "pieChart": gettext_lazy("Bars"),
+    "linePlusBarChart": gettext_lazy("Lines"),
+    "lineChart": gettext_lazy("Lines"),
+    "cumulativeLineChart": gettext_lazy("Lines"),
+    "lineWithFocusChart": gettext_lazy("Lines"),
+    "scatterChart": gettext_lazy("Lines"),
+    "stackedAreaChart": gettext_lazy("Stacked areas"),
+}
+
+
+def _admin_charts(request: HttpRequest, period: Period) -> list[dict[str, Any]]:
+    """The visible admin-charts definitions with the choices their toolbar offers
+    (interval, drawing, series); dashboards/static/dashboards/admin_charts.js
+    loads their data from `chart-data` as JSON."""
     if not request.user.has_perm(CHARTS_PERMISSION):
         return []
-    from admin_tools_stats.models import DashboardStats
+    from admin_tools_stats.models import CriteriaToStatsM2M, DashboardStats
+    from django.db.models import Prefetch
+
+    from .charts import MAX_CHART_POINTS, chart_points, fitting_interval
 
     charts = (
         DashboardStats.objects.filter(is_visible=True)
         .order_by("graph_title")
-        .values("graph_key", "graph_title")
+        .prefetch_related(
+            Prefetch("criteriatostatsm2m_set", queryset=CriteriaToStatsM2M.objects.select_related("criteria"))
+        )
     )
-    # Titles are stored data in English; the shipped ones are in the catalogue (SHIPPED_CHART_TITLES).
-    return [{**chart, "graph_title": _(chart["graph_title"])} for chart in charts]
+    since, until = period.date_from, period.date_to
+    result = []
+    for chart in charts:
+        interval = fitting_interval(chart, since, until)
+        splits = [m2m for m2m in chart.criteriatostatsm2m_set.all() if m2m.use_as == "multiple_series"]
+        result.append(
+            {
+                "graph_key": chart.graph_key,
+                # Titles are stored data in English; the shipped ones are in the
+                # catalogue (SHIPPED_CHART_TITLES).
+                "graph_title": _(chart.graph_title),
+                "data_url": reverse("chart-data", args=[chart.graph_key]),
+                "csv_url": reverse("chart-csv", args=[chart.graph_key]),
+                "intervals": [
+                    {
+                        "value": scale,
+                        "label": INTERVAL_LABELS.get(scale, scale),
+                        "selected": scale == interval,
+                        "disabled": chart_points(scale, since, until) > MAX_CHART_POINTS,
+                    }
+                    for scale in INTERVAL_LABELS
+                    if scale in (chart.allowed_time_scales or [])
+                ],
+                "chart_types": [
+                    {
+                        "value": kind,
+                        "label": CHART_TYPE_LABELS.get(kind, kind),
+                        "selected": kind == chart.default_chart_type,
+                    }
+                    for kind in chart.allowed_chart_types or []
+                ],
+                "splits": [
+                    {
+                        "value": m2m.pk,
+                        "label": capfirst(_(m2m.criteria.criteria_name)),
+                        "selected": m2m.pk == chart.default_multiseries_criteria_id,
+                    }
+                    for m2m in sorted(splits, key=lambda m2m: m2m.order or 0)
+                ],
+            }
+        )
+    return result
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
@@ -275,7 +348,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     )
     if user_sees_campaign_metrics(request.user):
         context["campaign_dashboard"] = _campaign_dashboard(request, period)
-        context["admin_charts"] = _admin_charts(request)
+        context["admin_charts"] = _admin_charts(request, period)
     elif request.user.has_perm("crm_models.view_lead"):
         context["status_counts"] = lead_status_counts(
             user=request.user, date_from=period.date_from, date_to=period.date_to

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "csp",
     "crm_models",
     "dashboards",
 ]
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -196,6 +199,30 @@ AXES_IPWARE_PROXY_ORDER = "right-most"
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_REVERSE_PROXY else ["REMOTE_ADDR"]
 )
+
+# --- Content-Security-Policy (django-csp) -------------------------------------
+# Nothing from another host. Scripts: this site's files and inline blocks that
+# carry the request's nonce (`{{ request.csp_nonce }}`), never a bare inline
+# script or handler. 'unsafe-eval' because unfold's Alpine.js (standard build)
+# compiles every x-data / x-on / :attr expression of unfold's templates with
+# `new AsyncFunction`; Alpine's CSP build cannot read those inline expressions.
+# Styles: unfold writes its theme colours in a <style> block and unfold, Chart.js,
+# htmx and select2 set style attributes, so inline styles stay allowed
+# ('unsafe-inline' in style-src only; it gives no script execution).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, "'unsafe-eval'"],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- django-admin-charts ----------------------------------------------------
 ADMIN_CHARTS_D3_JS_PATH = "vendor/d3/d3.min.js"

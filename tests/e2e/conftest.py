@@ -6,9 +6,11 @@ which serves static files through the staticfiles finders, so nothing needs
 Every test gets a fresh browser context (no cookies, no storage) on a freshly
 flushed test database filled by the `demo_data` command.
 
-A test fails on any JavaScript error (console `error` or uncaught exception)
-and on any request to a host other than the live server: the admin must work
-offline, with no CDN fonts, scripts or styles.
+A test fails on any JavaScript error (console `error` or uncaught exception),
+on any Content-Security-Policy violation (the page's `securitypolicyviolation`
+events, reported through the console) and on any request to a host other than
+the live server: the admin must work offline, with no CDN fonts, scripts or
+styles, and within its CSP.
 """
 
 import os
@@ -59,6 +61,14 @@ TIMEOUT_MS = 30_000
 SCREENSHOTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 ALLOWED_SCHEMES = {"data", "blob", "about"}
+# Runs in every document before its own scripts (Playwright injects it outside
+# the page's CSP): each violation becomes a console error with its details.
+CSP_VIOLATION_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+        + ` at ${event.sourceFile}:${event.lineNumber} (${event.sample})`);
+});
+"""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -221,6 +231,7 @@ def page(
         accept_downloads=True,
     )
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(CSP_VIOLATION_REPORTER)
     problems = browser_problems
     # Listened to, not routed: routing would switch off the browser's cache.
     context.on("request", problems.on_request)

@@ -55,13 +55,21 @@ def test_dashboard_draws_figures_and_charts_for_the_chosen_period(
         assert canvas.evaluate(CHART_POINTS) > 0
         assert canvas.evaluate(PAINTED_PIXELS) > MIN_PAINTED_PIXELS
 
-    # django-admin-charts (nvd3, SVG) load their data when scrolled into view.
-    svg_charts = page.locator("#admin-charts [id^=chart_container_] svg")
-    assert svg_charts.count() > 0
-    for svg in svg_charts.all():
-        svg.scroll_into_view_if_needed()
-        expect(svg.locator(".nvd3").first).to_be_attached()
-        assert svg.locator("path, rect").count() > 10
+    # django-admin-charts' definitions, drawn with Chart.js from their JSON data.
+    admin_charts = page.locator("#admin-charts canvas.admin-chart-canvas")
+    expect(admin_charts).to_have_count(3)
+    for canvas in admin_charts.all():
+        canvas.scroll_into_view_if_needed()
+        expect(canvas).to_have_attribute("data-loaded", "true")
+        assert canvas.evaluate(CHART_POINTS) > 0
+        assert canvas.evaluate(PAINTED_PIXELS) > MIN_PAINTED_PIXELS
+    # the toolbar redraws a chart: by campaign instead of by channel, by month
+    toolbar = page.locator("form.admin-chart[data-chart-key=leads_by_channel]")
+    with page.expect_response(re.compile(r"chart_data/leads_by_channel/.*select_box_interval=months")):
+        toolbar.locator("select[name=select_box_interval]").select_option("months")
+    expect(toolbar.locator(".admin-chart-csv")).to_have_attribute(
+        "href", re.compile(r"^/admin/charts/chart_csv/leads_by_channel/\?.*select_box_interval=months")
+    )
 
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("dashboard")
