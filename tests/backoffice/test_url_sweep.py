@@ -85,20 +85,6 @@ JUNK_QUERIES: list[dict[str, str]] = [
     },
 ]
 
-# Server errors that another change is fixing, by path: the sweep leaves them
-# out, and test_known_server_errors_remain (strict) fails once one is fixed, so
-# its entry is removed.
-KNOWN_SERVER_ERRORS: dict[str, str] = {
-    r"^/admin/admin_tools_stats/dashboardstats/[^/]+/change/$": (
-        "admin-charts' chart definition page raises KeyError 'default_multiseries_criteria' "
-        "(issue 18 item 6b, fixed with the charts)"
-    ),
-}
-
-
-def known_server_error(url: str) -> bool:
-    return any(re.match(pattern, url) for pattern in KNOWN_SERVER_ERRORS)
-
 
 @dataclass
 class Route:
@@ -272,8 +258,6 @@ def test_no_page_answers_a_server_error(
     offset = ROLES.index(role)
 
     for index, url in enumerate(urls):
-        if known_server_error(url):
-            continue
         params = JUNK_QUERIES[(index + offset) % len(JUNK_QUERIES)]
         try:
             status = client.get(url, params).status_code
@@ -285,18 +269,3 @@ def test_no_page_answers_a_server_error(
 
     assert len(urls) > 150
     assert failures == []
-
-
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=next(iter(KNOWN_SERVER_ERRORS.values())))
-@pytest.mark.parametrize("role", ["administrator", "marketer", "manager"])
-def test_known_server_errors_remain(
-    role: str, request: pytest.FixtureRequest, client_for: Callable[[User], Client]
-) -> None:
-    from admin_tools_stats.models import DashboardStats
-
-    chart = DashboardStats.objects.order_by("pk").first()
-    assert chart is not None
-    url = f"/admin/admin_tools_stats/dashboardstats/{chart.pk}/change/"
-    assert known_server_error(url)
-
-    assert client_for(request.getfixturevalue(role)).get(url).status_code < 500
