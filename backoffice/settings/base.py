@@ -25,7 +25,9 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development")
 INSTALLED_APPS = [
     # unfold and its contrib apps must come before django.contrib.admin and the
     # packages whose templates they restyle.
-    "unfold",
+    # BasicAppConfig leaves `admin.site` to django.contrib.admin, whose config
+    # below makes it the project's site (backoffice/admin_site.py).
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
@@ -33,7 +35,7 @@ INSTALLED_APPS = [
     "unfold.contrib.simple_history",
     "admin_tools_stats",
     "django_nvd3",
-    "django.contrib.admin",
+    "backoffice.admin_site.CrmAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
