@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 
 from crm_models.admin.changelist import CappedCountPaginator, CrmChangeList
+from crm_models.admin.library_hooks import MissingRowIs404Mixin
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 
@@ -79,7 +80,7 @@ class CappedInlineFormSet(BaseInlineFormSet):
         self.max_num = self.absolute_max = len(self.get_queryset()) + self.NEW_ROWS
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(MissingRowIs404Mixin):
     """Applies `Model.objects.visible_to(user)` to every admin path.
 
     `get_queryset` covers the changelist, change/delete views, actions and
@@ -111,13 +112,6 @@ class ScopedAdminMixin:
         if obj is None:
             raise Http404
         return obj
-
-    def _get_obj_does_not_exist_redirect(
-        self, request: HttpRequest, opts: Any, object_id: str
-    ) -> HttpResponse:
-        # Django redirects with "X doesn't exist"; a plain 404 is the same answer a
-        # row outside the user's scope gets, so the two cannot be told apart.
-        raise Http404
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]

@@ -165,7 +165,8 @@ class CrmChangeList(UnfoldChangeList):
 def path_of(order: OrderBy) -> str:
     """The field path an ordering expression reads ("campaign__name" of
     Lower("campaign__name"))."""
-    for expression in order.expression.flatten():
+    source: Any = order.expression
+    for expression in source.flatten():
         if isinstance(expression, F):
             return expression.name
     return ""
