@@ -17,9 +17,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
+from unfold.decorators import display
 
 from crm_models.admin.changelist import CappedCountPaginator, CrmChangeList
 from crm_models.admin.library_hooks import MissingRowIs404Mixin
+from crm_models.admin.list_rows import row_checkbox
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 
@@ -188,6 +190,9 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
     list_filter_submit = True
     warn_unsaved_form = True
     compressed_fields = True
+    # unfold's, its rows built once per column (admin/list_rows.py); the
+    # import-export templates extend it too.
+    change_list_template = "admin/crm_models/change_list.html"
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[CrmChangeList]:
         return CrmChangeList
@@ -201,3 +206,7 @@ class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    @display(description=ModelAdmin.action_checkbox.short_description)
+    def action_checkbox(self, obj: models.Model) -> str:
+        return row_checkbox(obj.pk)

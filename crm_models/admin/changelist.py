@@ -48,10 +48,10 @@ class CappedCountPaginator(Paginator):
 
     Past the limit the count is not exact (`estimated`): the footer says "more
     than" the limit, or "about" PostgreSQL's estimate of a whole table's rows
-    (`about`; it may be stale, above or below the truth). So pages are offered by what the rows show instead: a page
-    is read with one row more than it lists, the next page is offered while
-    that row exists, and the page where the rows end is the last one (its
-    count is then exact).
+    (`about`; it may be stale, above or below the truth). So pages are then
+    offered by what the rows show: a page reads one key more than it lists,
+    the next page is offered while that key exists, and the page where the
+    keys end is the last one (its count is then exact).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,19 +91,25 @@ class CappedCountPaginator(Paginator):
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
-        if not self.estimated:
+        queryset: Any = self.object_list
+        if not self.estimated or not isinstance(queryset, QuerySet):
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
+        # The page's keys first, then its rows by key: sorting the keys alone
+        # keeps the sort narrow where a sort by another table's column reads
+        # many rows (the leads of the first campaign by name).
+        keys = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        if not keys and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
-        more = len(rows) > self.per_page
+        more = len(keys) > self.per_page
         self._offered_pages = number + 1 if more else number
         if not more:
             # The rows end on this page: now the count is known.
             self.estimated = self.about = False
-            self.__dict__["_count"] = bottom + len(rows)
-        return Page(rows[: self.per_page], number, self)
+            self.__dict__["_count"] = bottom + len(keys)
+        by_key = queryset.in_bulk(keys[: self.per_page])
+        rows = [by_key[key] for key in keys[: self.per_page] if key in by_key]
+        return Page(rows, number, self)
 
 
 class CrmChangeList(UnfoldChangeList):

@@ -4,7 +4,21 @@ renames one or changes its signature."""
 
 from typing import Any
 
+from django.contrib.admin import utils as admin_utils
+from django.contrib.admin.templatetags import admin_list
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+
+
+def get_non_gfk_field(opts: Any, name: str) -> models.Field:
+    """The model field a list column names, as the admin resolves it (raises
+    FieldDoesNotExist or FieldIsAForeignKeyColumnName otherwise)."""
+    return admin_utils._get_non_gfk_field(opts, name)  # type: ignore[attr-defined]
+
+
+def coerce_field_name(name: Any, index: int) -> str:
+    """The name of a list column in its CSS class ("field-<name>")."""
+    return str(admin_list._coerce_field_name(name, index))  # type: ignore[attr-defined]
 
 
 class MissingRowIs404Mixin:

@@ -20,3 +20,22 @@ def test_django_still_redirects_a_missing_row_through_the_overridden_method() ->
     ]
     # The change, delete and history views are the ones that call it.
     assert inspect.getsource(ModelAdmin).count("self._get_obj_does_not_exist_redirect(") == 3
+
+
+def test_the_admins_column_helpers_still_answer_as_the_list_rows_expect() -> None:
+    from django.contrib.admin.utils import FieldIsAForeignKeyColumnName
+    from django.core.exceptions import FieldDoesNotExist
+
+    from crm_models.admin.library_hooks import coerce_field_name, get_non_gfk_field
+    from crm_models.models import Lead
+
+    assert get_non_gfk_field(Lead._meta, "email") is Lead._meta.get_field("email")
+    for name, error in (("campaign_id", FieldIsAForeignKeyColumnName), ("full_name", FieldDoesNotExist)):
+        try:
+            get_non_gfk_field(Lead._meta, name)
+        except error:
+            pass
+        else:
+            raise AssertionError(name)
+    assert coerce_field_name("email", 1) == "email"
+    assert coerce_field_name(lambda obj: obj, 3) == "lambda3"
