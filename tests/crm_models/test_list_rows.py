@@ -90,6 +90,7 @@ def data(marketer: User) -> None:
     Lead.objects.update(created_at=long_ago)
     Customer.objects.update(created_at=long_ago)
     Interaction.objects.update(happened_at=long_ago)
+    ImportRecord.objects.update(created_at=long_ago)
 
 
 @pytest.mark.parametrize("name", CHANGELISTS)
