@@ -25,8 +25,7 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development")
 INSTALLED_APPS = [
     # unfold and its contrib apps must come before django.contrib.admin and the
     # packages whose templates they restyle.
-    # BasicAppConfig leaves `admin.site` to django.contrib.admin, whose config
-    # below makes it the project's site (backoffice/admin_site.py).
+    # BasicAppConfig: the admin site is the project's own (backoffice.sites), not unfold's default.
     "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
@@ -35,7 +34,7 @@ INSTALLED_APPS = [
     "unfold.contrib.simple_history",
     "admin_tools_stats",
     "django_nvd3",
-    "backoffice.admin_site.CrmAdminConfig",
+    "backoffice.apps.CrmAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.admin import ShowFacets, helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -20,6 +20,8 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from crm_models.admin.changelist import CappedCountPaginator, CrmChangeList
+from crm_models.admin.history import LiveRevertMixin
+from crm_models.admin.keys import can_be_key, valid_pk_or_404
 from crm_models.admin.library_hooks import MissingRowIs404Mixin
 from crm_models.admin.list_rows import row_checkbox
 from crm_models.querysets import ScopedQuerySet
@@ -32,24 +34,6 @@ def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> 
     if isinstance(queryset, ScopedQuerySet):
         return queryset.visible_to(request.user)
     return None
-
-
-def can_be_key(field: models.Field, value: object) -> bool:
-    """Whether a posted value can be a value of `field` (a key): "abc" for an
-    integer key cannot, and passed to the database unchecked it was a server
-    error (history URLs, action selections, autocomplete choices)."""
-    try:
-        field.to_python(value)
-    except ValidationError:
-        return False
-    return True
-
-
-def valid_pk_or_404(model: type[models.Model], value: str) -> None:
-    """404 for a primary key that cannot be one: simple-history's views pass it
-    to the database unchecked."""
-    if not can_be_key(model._meta.pk, value):  # type: ignore[arg-type]
-        raise Http404
 
 
 class KeyCheckingAutocompleteSelect(AutocompleteSelect):
@@ -89,7 +73,9 @@ class ScopedAdminMixin(MissingRowIs404Mixin):
     autocomplete (Django loads objects through it). Foreign-key choices are
     narrowed to the related model's scope, so a POST naming an out-of-scope id
     fails form validation. The history views of django-simple-history are
-    overridden because, by default, they load rows without `get_queryset`.
+    overridden because, by default, they load rows without `get_queryset`
+    (a version's page and its revert: history.LiveRevertMixin, which loads the
+    live record through `get_object_or_404` below).
     """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -136,22 +122,6 @@ class ScopedAdminMixin(MissingRowIs404Mixin):
             self.get_object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
 
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
-            raise PermissionDenied
-        valid_pk_or_404(self.model.history.model, version_id)  # type: ignore[attr-defined]
-        obj = self.get_object_or_404(request, object_id)
-        # simple-history lets "view OR change" save a revert; reverting is a change.
-        if request.method == "POST" and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
-
     def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
             return True
@@ -177,7 +147,7 @@ class IndexedSearchMixin:
         return queryset.filter(condition), False
 
 
-class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+class CrmModelAdmin(ScopedAdminMixin, LiveRevertMixin, SimpleHistoryAdmin, ModelAdmin):
     list_per_page = 50
     # A history page lists as many changes as a list page lists rows
     # (simple-history's 100 were half of the page's server time).
