@@ -6,6 +6,7 @@ index-backed) search for the first few matches only.
 """
 
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
 from django.urls import reverse
 from unfold.dataclasses import SearchResult
@@ -13,7 +14,7 @@ from unfold.dataclasses import SearchResult
 from crm_models.models import Campaign, Customer, Lead, Service
 
 RESULTS_PER_MODEL = 8
-SEARCHED = [
+SEARCHED: list[tuple[type[Model], str]] = [
     (Lead, "person_search"),
     (Customer, "groups"),
     (Campaign, "campaign"),
@@ -24,8 +25,10 @@ SEARCHED = [
 def command_search(request: HttpRequest, search_term: str) -> list[SearchResult]:
     results: list[SearchResult] = []
     for model, icon in SEARCHED:
-        model_admin = admin.site._registry.get(model)
-        if model_admin is None or not model_admin.has_view_or_change_permission(request):
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        if not model_admin.has_view_or_change_permission(request):
             continue
         queryset, _ = model_admin.get_search_results(request, model_admin.get_queryset(request), search_term)
         if isinstance(model_admin.list_select_related, list | tuple):

@@ -9,10 +9,25 @@ from typing import Any
 
 from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, path
 from unfold.sites import UnfoldAdminSite
 
 
 class CrmAdminSite(UnfoldAdminSite):
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        """The campaign report under the admin prefix, through `admin_view`
+        (login, staff, CSRF, no caching), named `admin:dashboards_campaign_metrics`."""
+        from dashboards.views import campaign_metrics_report
+
+        return [
+            path(
+                "dashboards/campaign-metrics/",
+                self.admin_view(campaign_metrics_report),
+                name="dashboards_campaign_metrics",
+            ),
+            *super().get_urls(),
+        ]
+
     def search(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The command palette's results. unfold hands `page` to the paginator
         unchecked, so a page that is not a number or past the last one was a

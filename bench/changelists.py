@@ -1,5 +1,5 @@
 """Benchmark: lead, customer, contract and interaction changelists, filters, sorts,
-searches and a long history page at a million leads (issue 8).
+searches and a long history page at a million leads.
 
 Builds (or reuses) two PostgreSQL databases with the demo data command: a large
 one (1,000,000 leads, ~150,000 customers, ~180,000 contracts, ~1.1M interactions,
@@ -7,9 +7,8 @@ history for all of them) and a 10,000-lead one. Each page is requested with the
 test client (in-process, so "server time" is Django + PostgreSQL, no network):
 first as the project serves it, then with Django's defaults (exact COUNT(*) of
 the filtered and of the whole list, icontains search, "-pk" tie-breaker, the
-search indexes of migrations 0004 and 0011 and the sort indexes of 0012
-dropped inside a rolled-back transaction, the lead channel filter without its
-date bounds).
+sort indexes of migration 0012 and the search indexes of 0013 dropped inside a
+rolled-back transaction, the lead channel filter without its date bounds).
 Prints the median of RUNS requests and the query count of each. The two
 databases are served by two worker processes and asked for the same page in
 turn, request by request, so that the growth ratio (1M / 10k) compares requests
@@ -19,7 +18,10 @@ made seconds apart on this shared, unevenly fast machine.
     SMALL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_small \\
         .venv/bin/python bench/changelists.py [--leads 1000000] [--runs 7]
 
-Targets: every optimized page under 75 ms at 1M, at most 1.5x its 10k time.
+Targets: every page at most 1.5x its 10k time and at most half of Django's
+defaults at 1M; searches of names, a whole phone or e-mail under 75 ms, of a
+phone's end, an e-mail's domain or words inside names under 150 ms, on a
+machine where Django's first lead page takes 150 ms.
 The first run spends several minutes loading; later runs reuse the data.
 """
 
@@ -140,10 +142,21 @@ class Worker:
         return float(load)
 
 
+# Searches the targets allow twice the time: a phone's end, an e-mail's
+# domain or beginning, words inside names.
+SLOWER_SEARCHES = ("last 4", "last 7", "domain", "beginning", "inside", "last + first")
+REFERENCE_STOCK_MS = 150.0
+MAX_OF_STOCK = 0.5
+
+
 def report(big: dict, small: dict, load: tuple[float, float], leads: int, small_leads: int) -> None:
+    # The time targets are set for a machine where Django's first lead page
+    # takes REFERENCE_STOCK_MS at 1M: scaled by this machine's speed.
+    stock = big.get("lead: first page (admin)", {}).get("def_ms") or REFERENCE_STOCK_MS
+    scale = stock / REFERENCE_STOCK_MS
     header = (
-        f"{'page':44} {'opt ms':>7} {'q':>3} {'default ms':>10} {'q':>3} {'gain':>6} "
-        f"{'opt ' + short(small_leads) + ' ms':>10} {'q':>3} {'growth':>6} {'rows':>7}  ok"
+        f"{'page':44} {'opt ms':>7} {'q':>3} {'stock ms':>9} {'/stock':>6} "
+        f"{'opt ' + short(small_leads) + ' ms':>10} {'q':>3} {'growth':>6} {'target':>7} {'rows':>7}  ok"
     )
     print(f"\nChangelists at {leads:,} leads (median of runs; server time in-process)\n")
     print(header)
@@ -152,20 +165,28 @@ def report(big: dict, small: dict, load: tuple[float, float], leads: int, small_
     for name, row in big.items():
         base = small.get(name)
         growth = row["opt_ms"] / base["opt_ms"] if base else None
-        ok = row["opt_ms"] < TARGET_MS and (growth is None or growth <= MAX_GROWTH or row["opt_ms"] < 10)
+        of_stock = row["opt_ms"] / row["def_ms"]
+        target = TARGET_MS * (2 if any(kind in name for kind in SLOWER_SEARCHES) else 1) * scale
+        ok = (
+            row["opt_ms"] < target
+            and (growth is None or growth <= MAX_GROWTH or row["opt_ms"] < 10)
+            and (of_stock <= MAX_OF_STOCK or "history" in name)
+        )
         failures += not ok
         print(
-            f"{name:44} {row['opt_ms']:7.1f} {row['opt_q']:3d} {row['def_ms']:10.1f} {row['def_q']:3d} "
-            f"{row['def_ms'] / row['opt_ms']:5.1f}x "
+            f"{name:44} {row['opt_ms']:7.1f} {row['opt_q']:3d} {row['def_ms']:9.1f} {of_stock:6.2f} "
             f"{(base['opt_ms'] if base else float('nan')):10.1f} {(base['q'] if base else 0):3d} "
-            f"{(f'{growth:5.2f}x' if growth else '   n/a'):>6} "
+            f"{(f'{growth:5.2f}x' if growth else '   n/a'):>6} {target:7.1f} "
             f"{rows(row) + '/' + (rows(base) if base else '-'):>7}  {'yes' if ok else 'NO'}"
         )
     print(
-        f"\nopt = as served; default = Django's defaults (exact counts, icontains search, '-pk' "
-        f"tie-break, no search or sort indexes, channel filter unbounded); gain = default / opt; growth = opt at {short(leads)} / opt at "
-        f"{short(small_leads)} (pages under 10 ms pass whatever their growth); rows = rows listed on "
-        f"the page at {short(leads)} / at {short(small_leads)}. "
+        f"\nopt = as served; stock = Django's defaults (exact counts, icontains search, '-pk' tie-break, "
+        f"no search or sort indexes, channel filter unbounded); /stock = opt / stock (target at most "
+        f"{MAX_OF_STOCK}); growth = opt at {short(leads)} / opt at {short(small_leads)} (target at most "
+        f"{MAX_GROWTH}x; pages under 10 ms pass whatever their growth); target = {TARGET_MS:.0f} ms "
+        f"(150 for a phone's end, an e-mail's domain or beginning, words inside names) scaled by this "
+        f"machine's stock first lead page, {stock:.1f} ms against {REFERENCE_STOCK_MS:.0f}; rows = rows "
+        f"listed at {short(leads)} / at {short(small_leads)}. "
         f"{'All pages on target.' if not failures else f'{failures} page(s) off target.'}"
         f"\nLoad average during the runs: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} CPUs."
     )
@@ -259,6 +280,7 @@ def cases() -> list[tuple[str, str, str, dict[str, str]]]:
         return str(columns.index(name))
 
     campaign = Campaign.objects.order_by("id").first()
+    email = Lead.objects.order_by("id").values_list("email", flat=True)[12]
     service = Service.objects.order_by("id").first()
     owner_id = str(Lead.objects.order_by("-id").values_list("owner_id", flat=True).first())
     lead_id = long_history_lead()
@@ -285,10 +307,17 @@ def cases() -> list[tuple[str, str, str, dict[str, str]]]:
         ("lead: status filter + oldest first", "admin", url("lead"), {"status__exact": "new", "o": created}),
         ("lead: sorted by name", "admin", url("lead"), {"o": column("admin", Lead, "full_name_display")}),
         ("lead: sorted by status, descending", "admin", url("lead"), {"o": f"-{column('admin', Lead, 'status_label')}"}),
-        ("lead: search e-mail", "admin", url("lead"), {"q": "anna.smirnova123"}),
+        ("lead: sorted by campaign", "admin", url("lead"), {"o": column("admin", Lead, "campaign")}),
+        ("lead: search e-mail", "admin", url("lead"), {"q": email}),
+        ("lead: search e-mail beginning", "admin", url("lead"), {"q": "anna.smirnova123"}),
+        ("lead: search e-mail domain", "admin", url("lead"), {"q": "demo.example"}),
         ("lead: search phone (typed 8 916 ...)", "admin", url("lead"), {"q": "8 916 012-34-56"}),
+        ("lead: search phone, last 4 digits", "admin", url("lead"), {"q": "04-18"}),
+        ("lead: search phone, last 7 digits", "admin", url("lead"), {"q": "012-34-56"}),
         ("lead: search name (common)", "admin", url("lead"), {"q": "Ivan"}),
         ("lead: search first + last name", "admin", url("lead"), {"q": "Иван Смирн"}),
+        ("lead: search last + first name", "admin", url("lead"), {"q": "Смирнова Анна"}),
+        ("lead: search word inside company", "admin", url("lead"), {"q": "ромашка"}),
         ("lead: search name (no match)", "admin", url("lead"), {"q": "Zorro"}),
         ("lead: history, 300 changes", "admin", reverse("admin:crm_models_lead_history", args=[lead_id]), {}),
         ("lead: operator (10k own), first page", "operator", url("lead"), {}),
@@ -305,12 +334,16 @@ def cases() -> list[tuple[str, str, str, dict[str, str]]]:
         ("contract: service filter", "admin", url("contract"), {"service__id__exact": str(service.pk)}),  # type: ignore[union-attr]
         ("contract: sorted by date, oldest first", "admin", url("contract"), {"o": column("admin", Contract, "signed_at")}),
         ("contract: sorted by amount", "admin", url("contract"), {"o": column("admin", Contract, "display_amount")}),
+        ("contract: sorted by customer", "admin", url("contract"), {"o": column("admin", Contract, "customer")}),
+        ("contract: sorted by service", "admin", url("contract"), {"o": column("admin", Contract, "service")}),
         ("contract: search name", "admin", url("contract"), {"q": "Kuznetsov"}),
         ("contract: manager (own), first page", "manager", url("contract"), {}),
         ("interaction: first page (admin)", "admin", url("interaction"), {}),
         ("interaction: kind filter", "admin", url("interaction"), {"kind__exact": "meeting"}),
         ("interaction: sorted by date, oldest first", "admin", url("interaction"), {"o": column("admin", Interaction, "happened")}),
         ("interaction: sorted by kind", "admin", url("interaction"), {"o": column("admin", Interaction, "kind")}),
+        ("interaction: sorted by lead", "admin", url("interaction"), {"o": column("admin", Interaction, "lead")}),
+        ("interaction: sorted by author", "admin", url("interaction"), {"o": column("admin", Interaction, "author")}),
         ("interaction: search lead name", "admin", url("interaction"), {"q": "Elena Morozova"}),
         ("interaction: operator (own leads)", "operator", url("interaction"), {}),
         ("interaction: manager (own customers)", "manager", url("interaction"), {}),
@@ -330,9 +363,8 @@ def django_defaults() -> Iterator[None]:
     from crm_models.admin.lead import LeadChannelFilter
 
     search_indexes = [
-        *importlib.import_module("crm_models.migrations.0004_search_indexes").SEARCH_INDEXES,
-        importlib.import_module("crm_models.migrations.0011_lead_name_email_prefix_index").INDEX,
         *importlib.import_module("crm_models.migrations.0012_sort_indexes").SORT_INDEXES,
+        *importlib.import_module("crm_models.migrations.0013_trigram_search_indexes").SEARCH_INDEXES,
     ]
     admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
     # The channel filter without its date bounds.

@@ -3,15 +3,13 @@ offers (list, change, delete, history, revert, foreign-key choices,
 autocomplete) and unfold's look."""
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin import ShowFacets, helpers
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -21,13 +19,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from crm_models.admin import list_rows  # noqa: F401 - renders list rows with per-column work done once
-from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList, row_checkbox
+from crm_models.admin.changelist import CappedCountPaginator, CrmChangeList
 from crm_models.admin.history import LiveRevertMixin
 from crm_models.admin.keys import can_be_key, valid_pk_or_404
+from crm_models.admin.library_hooks import MissingRowIs404Mixin
+from crm_models.admin.list_rows import row_checkbox
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
-from crm_models.selectors.search import BroadSearch
 
 
 def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> QuerySet | None:
@@ -68,7 +66,7 @@ class CappedInlineFormSet(BaseInlineFormSet):
         self.max_num = self.absolute_max = len(self.get_queryset()) + self.NEW_ROWS
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(MissingRowIs404Mixin):
     """Applies `Model.objects.visible_to(user)` to every admin path.
 
     `get_queryset` covers the changelist, change/delete views, actions and
@@ -103,13 +101,6 @@ class ScopedAdminMixin:
             raise Http404
         return obj
 
-    def _get_obj_does_not_exist_redirect(
-        self, request: HttpRequest, opts: Any, object_id: str
-    ) -> HttpResponse:
-        # Django redirects with "X doesn't exist"; a plain 404 is the same answer a
-        # row outside the user's scope gets, so the two cannot be told apart.
-        raise Http404
-
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
         if protected:
@@ -138,9 +129,10 @@ class ScopedAdminMixin:
 
 
 class IndexedSearchMixin:
-    """Search through an index-backed condition from selectors/search.py (a
-    phone normalised and matched exactly, e-mails and names by prefix) instead
-    of Django's icontains over every search field, which scans the table."""
+    """Search through a condition from selectors/search.py (words of names at
+    any word's beginning, phones by any part of their end, e-mails), served by
+    the trigram indexes of migration 0013, instead of Django's icontains over
+    every search field, which scans the table."""
 
     def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         """The condition a search term imposes; None leaves the list as it is."""
@@ -152,9 +144,6 @@ class IndexedSearchMixin:
         condition = self.search_condition(search_term, request)
         if condition is None:
             return queryset, False
-        if isinstance(condition, BroadSearch):
-            # Read by CrmModelAdmin.get_paginator for this request's changelist.
-            request.crm_estimate_count = True  # type: ignore[attr-defined]
         return queryset.filter(condition), False
 
 
@@ -163,38 +152,20 @@ class CrmModelAdmin(ScopedAdminMixin, LiveRevertMixin, SimpleHistoryAdmin, Model
     # A history page lists as many changes as a list page lists rows
     # (simple-history's 100 were half of the page's server time).
     history_list_per_page = 50
-    # An exact COUNT(*) of the whole table on every page is the slowest part of a
-    # changelist over a large table; the filtered count is enough, and past
-    # EXACT_COUNT_LIMIT rows an estimate (see admin/changelist.py).
+    # Counts stop at a thousand rows (admin/changelist.py); Django's extra
+    # count of the whole table is not shown.
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator = CappedCountPaginator
     show_facets = ShowFacets.NEVER
     list_filter_submit = True
     warn_unsaved_form = True
     compressed_fields = True
-    # unfold's row template asks for these on every row; when the attribute is
-    # missing, Django's template engine calls dir() on the ModelAdmin to tell a
-    # missing attribute from a failing property (a sixth of a list page's time).
-    list_sections: ClassVar[list] = []
+    # unfold's, its rows built once per column (admin/list_rows.py); the
+    # import-export templates extend it too.
+    change_list_template = "admin/crm_models/change_list.html"
 
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[KeysetOrderingChangeList]:
-        return KeysetOrderingChangeList
-
-    def get_paginator(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet,
-        per_page: int,
-        orphans: int = 0,
-        allow_empty_first_page: bool = True,
-    ) -> Paginator:
-        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
-        if isinstance(paginator, EstimatedCountPaginator):
-            # A broad search (selectors/search.py: BroadSearch) shows an estimate.
-            paginator.count_exactly = not getattr(request, "crm_estimate_count", False)
-            # A search's list is counted by its keys, so the search runs once.
-            paginator.count_by_keys = bool(request.GET.get(SEARCH_VAR, "").strip())
-        return paginator
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[CrmChangeList]:
+        return CrmChangeList
 
     def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         # Django filters by the posted ids unchecked: "abc" was a server error.

@@ -1,45 +1,41 @@
-"""Changelists that cost the same at a million rows as at ten thousand.
+"""The CRM's changelist: a count that stays cheap on large tables without
+hiding a row, and sorts that follow what a column shows.
 
-Django's admin pays for an exact COUNT(*) of the filtered rows on every page,
-and for any sort other than the model's default it adds "-pk" as a tie-breaker,
-an ordering no index matches. Over a large table both turn a page into a scan
-of the whole table; the classes here keep every page an index range scan.
+Django counts every filtered row for every page (a scan of the table at a
+million rows) and breaks a sort's ties by "-pk", an ordering no index returns.
+Here the count stops at COUNT_LIMIT rows, and a sort's ties are broken by the
+model's own (date, id) ordering, which the (column, date, id) indexes return.
 """
 
-import functools
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import F, OrderBy, QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.utils.functional import cached_property
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
-from unfold.admin import checkbox as unfold_checkbox
-from unfold.templatetags import unfold_list
+from django.db.models.functions import Lower
+from django.db.models.options import Options
 from unfold.views import ChangeList as UnfoldChangeList
 
-from crm_models.estimates import planner_estimate, table_row_estimate
+from crm_models.estimates import table_row_estimate
 
-# Up to this many matching rows the count is exact; above it, an estimate.
-# The count also keeps a page from walking a whole index in vain: a filter the
-# planner expects thousands of rows for may match none (a sales channel whose
-# campaigns have no leads yet, a value typed into the URL), and counting them
-# along their own index shows that at once, where the page would walk every
-# lead in date order looking for a match (1.9 s at a million leads with the
-# limit at 5,000, which session 7 tried).
-EXACT_COUNT_LIMIT = 10_000
-# ...unless counting them goes through a join whose smaller side PostgreSQL
-# expects to hold more rows than this: a capped count then makes an index probe
-# per row of that side (a manager's contracts, through their 6,792 customers at
-# a million leads: 17-30 ms), so the list shows the estimate. A filter through
-# a join with a small side (the campaigns of a channel) is still counted.
-COUNT_JOIN_PROBES_LIMIT = 2_000
+# Up to this many rows a list's count is exact; past it the count says "more
+# than" (or, for a whole table, PostgreSQL's estimate of its rows) and costs
+# no more than reading this many rows.
+COUNT_LIMIT = 1000
+
+# What names a row of these models in a list, for a column that shows such a
+# row (sorting by the campaign column sorts by campaign name): a campaign's and
+# a service's name in any case, as their unique indexes hold it.
+SORT_NAMES: dict[str, Callable[[str], Any]] = {
+    "crm_models.campaign": lambda path: Lower(f"{path}__name"),
+    "crm_models.service": lambda path: Lower(f"{path}__name"),
+    "crm_models.lead": lambda path: f"{path}__last_name",
+    "crm_models.customer": lambda path: f"{path}__lead__last_name",
+    "auth.user": lambda path: f"{path}__username",
+}
 
 
 def is_unfiltered(queryset: QuerySet) -> bool:
@@ -47,255 +43,180 @@ def is_unfiltered(queryset: QuerySet) -> bool:
     return not query.where and not query.distinct and not query.combinator and not query.extra
 
 
-class EstimatedCountPaginator(Paginator):
-    """A paginator whose count never scans more than EXACT_COUNT_LIMIT rows.
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_LIMIT + 1 rows, and never hides one.
 
-    Unfiltered lists take PostgreSQL's table estimate, filtered lists the
-    planner's estimate (an EXPLAIN, no rows read); only when the estimate is
-    within EXACT_COUNT_LIMIT are the rows counted, and then at most
-    EXACT_COUNT_LIMIT + 1 of them. So small lists (a scoped operator's, most
-    searches) show exact counts and large ones an estimate; an estimate a little
-    off only changes the number of the last page.
-
-    With `count_by_keys` (a search's list), a small list is counted by
-    collecting its primary keys in the list's order (at most EXACT_COUNT_LIMIT
-    + 1 of them), and the page reads its rows by those keys: the search runs
-    once, not twice (a count, then the page). For a search of several words at
-    a million leads, finding the matching leads is most of the page's database
-    time. A list without a search keeps the plain capped count: its page walks
-    an index to the first 50 rows, cheaper than collecting thousands of keys in
-    order.
+    Past the limit the count is not exact (`estimated`): the footer says "more
+    than" the limit, or "about" PostgreSQL's estimate of a whole table's rows
+    (`about`; it may be stale, above or below the truth). So pages are then
+    offered by what the rows show: a page reads one key more than it lists,
+    the next page is offered while that key exists, and the page where the
+    keys end is the last one (its count is then exact).
     """
 
-    # Whether `count` is an estimate (the list's footer then says "about").
-    estimated = False
-    # False: take the estimate whatever its size (a search whose matches would
-    # cost more to count than the page, see CrmModelAdmin.get_paginator).
-    count_exactly = True
-    # Count a small list by collecting its keys (see above; CrmModelAdmin.get_paginator).
-    count_by_keys = False
-    # The ordered primary keys of a small list, once counted that way.
-    pks: list | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.estimated = False
+        self.about = False
+        self._offered_pages: int | None = None
 
-    @cached_property
-    def count(self) -> int:
+    def _capped_count(self) -> int:
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)
-        if is_unfiltered(queryset):
-            estimate, probes = table_row_estimate(queryset), 0
-        else:
-            plan = planner_estimate(queryset)
-            estimate, probes = (None, 0) if plan is None else (plan.rows, plan.join_probes)
-        if estimate is not None and (
-            estimate > EXACT_COUNT_LIMIT or probes > COUNT_JOIN_PROBES_LIMIT or not self.count_exactly
-        ):
-            self.estimated = True
-            return estimate
-        if self.count_by_keys:
-            pks = list(queryset.values_list("pk", flat=True)[: EXACT_COUNT_LIMIT + 1])
-            capped = len(pks)
-            if capped <= EXACT_COUNT_LIMIT:
-                # Also when nothing matched: the page is then known to be empty,
-                # without a page query that would run the search again (a
-                # search of several common words whose combination matches no
-                # customer: 40-55 ms at a million leads).
-                self.pks = pks
-        else:
-            capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-        if capped <= EXACT_COUNT_LIMIT:
-            return capped
-        self.estimated = True
-        return max(capped, estimate or 0)
+        return queryset.order_by()[: COUNT_LIMIT + 1].count()
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        if "_count" not in self.__dict__:
+            capped = self._capped_count()
+            if capped > COUNT_LIMIT:
+                self.estimated = True
+                queryset = self.object_list
+                capped = COUNT_LIMIT  # "more than COUNT_LIMIT rows"
+                if isinstance(queryset, QuerySet) and is_unfiltered(queryset):
+                    estimate = table_row_estimate(queryset) or 0
+                    self.about = estimate > COUNT_LIMIT
+                    capped = max(capped, estimate)
+            self.__dict__["_count"] = capped
+        return self.__dict__["_count"]
+
+    @property
+    def num_pages(self) -> int:  # type: ignore[override]
+        if self._offered_pages is not None:
+            return self._offered_pages
+        if self.count and self.estimated:
+            return sys.maxsize  # any page may hold rows until one is read
+        return Paginator.num_pages.func(self)  # type: ignore[attr-defined]
 
     def page(self, number: Any) -> Page:
-        # Django's page, but for where a page's rows come from (_page_rows).
-        # Validating the number reads the count, which may collect the keys.
         number = self.validate_number(number)
+        queryset: Any = self.object_list
+        if not self.estimated or not isinstance(queryset, QuerySet):
+            return super().page(number)
         bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return Page(self._page_rows(bottom, top), number, self)
+        # The page's keys first, then its rows by key: sorting the keys alone
+        # keeps the sort narrow where a sort by another table's column reads
+        # many rows (the leads of the first campaign by name).
+        keys = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        if not keys and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        more = len(keys) > self.per_page
+        self._offered_pages = number + 1 if more else number
+        if not more:
+            # The rows end on this page: now the count is known.
+            self.estimated = self.about = False
+            self.__dict__["_count"] = bottom + len(keys)
+        by_key = queryset.in_bulk(keys[: self.per_page])
+        rows = [by_key[key] for key in keys[: self.per_page] if key in by_key]
+        return Page(rows, number, self)
 
-    def _page_rows(self, bottom: int, top: int) -> Any:
-        """A page's rows: by the keys counting collected, else a slice of the list."""
-        if self.pks is None:
-            return self.object_list[bottom:top]
-        return rows_by_pk(self.object_list, self.pks[bottom:top])  # type: ignore[arg-type]
 
+class CrmChangeList(UnfoldChangeList):
+    """unfold's changelist with CappedCountPaginator's pages and the CRM's sorts.
 
-class IndexOnlyPagePaginator(EstimatedCountPaginator):
-    """Finds a page's rows by their primary keys, read from the index first.
-
-    `WHERE id IN (SELECT id ... ORDER BY ... LIMIT 50) ORDER BY ...`: one query
-    whose inner part walks the ordering index and, when the index includes the
-    filtered columns (interaction_happened_idx: lead and kind), tests each entry
-    without reading the table; only the 50 rows of the page are then read. Sliced
-    directly, PostgreSQL reads the table row of every entry it walks past: 20,000
-    for a scoped user's interactions of one kind at a million interactions.
+    A column showing another row sorts by that row's name (SORT_NAME_FIELDS),
+    then by that row's own ordering, so that rows of one campaign or one
+    customer stay together. A single sorted column's ties are broken by the
+    model's own ordering (date, id), the whole of it reversed when the column
+    is read against its own direction, so that one (column, date, id) index
+    returns the list either way.
     """
-
-    def _page_rows(self, bottom: int, top: int) -> Any:
-        queryset = self.object_list
-        if self.pks is not None or not isinstance(queryset, QuerySet):
-            return super()._page_rows(bottom, top)  # a small list: by the keys its count collected
-        return rows_by_pk(queryset, queryset.values("pk")[bottom:top])
-
-
-def rows_by_pk(queryset: QuerySet, pks: QuerySet | list) -> QuerySet:
-    """The rows of `queryset` whose primary keys `pks` selects (a subquery of
-    `queryset` itself), with its ordering and related rows, without repeating
-    its conditions: `pks` applied them, and a search's would run twice."""
-    query = queryset.query
-    if query.annotations or query.extra or query.distinct or query.combinator:
-        return queryset.filter(pk__in=pks)
-    rows = queryset.model._default_manager.filter(pk__in=pks)
-    rows.query.select_related = query.select_related
-    rows.query.order_by = query.order_by
-    rows.query.default_ordering = query.default_ordering
-    rows._prefetch_related_lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
-    return rows
-
-
-class KeysetOrderingChangeList(UnfoldChangeList):
-    """Breaks ties with the model's default ordering instead of "-pk".
-
-    The CRM's models order by (date, id) and have composite indexes
-    (column, date, id); sorting by a column therefore becomes
-    ORDER BY column, date DESC, id DESC, which those indexes return in order.
-    Sorting by one column the other way round reverses the whole ordering
-    (ORDER BY column DESC, date, id: the same list read from its end), which
-    the same index returns read backwards: with the ties newest first, no
-    index matched and PostgreSQL sorted the whole table (the leads by status,
-    descending: 220 ms at a million leads instead of 25). A column showing
-    another row sorts by its key (get_ordering_field), and a column of a
-    one-to-one related row breaks ties through that row (through_one_to_one).
-    """
-
-    # Read by unfold's templates; defined so that the lookup does not fail (a
-    # failing template lookup costs a dir() of the object).
-    is_dataset = False
-    can_show_all: bool
 
     def get_results(self, request: Any) -> None:
         super().get_results(request)
-        pks = getattr(self.paginator, "pks", None)
-        if pks is not None and ((self.show_all and self.can_show_all) or not self.multi_page):
-            # The whole list on one page: its rows by the keys counted, instead
-            # of running its query (a search's) again.
-            self.result_list = rows_by_pk(self.queryset, pks)
-        if getattr(self.paginator, "estimated", False):
-            # An estimate may fall short of the rows (a broad search's can be
-            # small): never list more than a page on one, nor offer "show all".
-            self.can_show_all = False
-            if self.show_all or not self.multi_page:
-                self.result_list = self.queryset._clone()[: self.list_per_page]
+        paginator = self.paginator
+        if isinstance(paginator, CappedCountPaginator) and paginator._offered_pages is not None:
+            # The page read settled how many pages to offer (and maybe the count).
+            self.result_count = paginator.count
+            self.multi_page = paginator.num_pages > 1
+            self.can_show_all = not paginator.estimated and self.result_count <= self.list_max_show_all
 
     def get_ordering_field(self, field_name: str) -> Any:
-        """A column showing the row a foreign key points to (a lead's campaign,
-        an interaction's lead or author) sorts by the key itself: the list is
-        grouped by that row, in the order such rows were created (their ids),
-        and the (key, date, id) index returns it. Django sorts by the related
-        model's ordering, a join that PostgreSQL answered by sorting the whole
-        table (the leads by campaign: 310 ms at a million leads; 25 ms by
-        the key)."""
         try:
             field = self.lookup_opts.get_field(field_name)
         except FieldDoesNotExist:
             return super().get_ordering_field(field_name)
         if field.concrete and (field.many_to_one or field.one_to_one):
-            return field.attname
+            name = SORT_NAMES.get(field.related_model._meta.label_lower)  # type: ignore[union-attr]
+            if name:
+                return name(field.name)
         return super().get_ordering_field(field_name)
 
-    def _get_deterministic_ordering(self, ordering: list[Any]) -> list[Any]:
-        default = [field for field in (self.lookup_opts.ordering or []) if isinstance(field, str)]
-        ordering = list(ordering)
-        if len(ordering) == 1 and isinstance(ordering[0], str):
-            default = through_one_to_one(self.lookup_opts, ordering[0].lstrip("-")) or default
-        if default and ordering and all(isinstance(part, str) for part in ordering):
-            names = [part.lstrip("-") for part in ordering]
-            flip = False
-            if len(ordering) == 1:
-                # Against the column's own direction (the default's for the
-                # default's column, ascending for any other), every tie-breaker
-                # turns too: the list read from its end.
-                own_descending = names[0] == default[0].lstrip("-") and default[0].startswith("-")
-                flip = ordering[0].startswith("-") != own_descending
-            ordering += [
-                reverse(field) if flip else field for field in default if field.lstrip("-") not in names
-            ]
-        return super()._get_deterministic_ordering(ordering)
+    def get_ordering(self, request: Any, queryset: QuerySet) -> list[Any]:
+        ordering = super().get_ordering(request, queryset)
+        default = [part for part in self.lookup_opts.ordering if isinstance(part, str)]
+        # One sorted column, to which Django added "-pk" to make the order total.
+        if len(ordering) != 2 or ordering[1] != "-pk" or not default:
+            return ordering
+        column = ordering[0]
+        if isinstance(column, OrderBy):  # a name in any case (SORT_NAMES)
+            name, descending = path_of(column), column.descending
+            own: Any = column.expression.asc()
+        elif isinstance(column, str):
+            name, descending = column.removeprefix("-"), column.startswith("-")
+            # The column's own direction: the default's for its own column,
+            # ascending for any other.
+            own = default[0] if default[0].removeprefix("-") == name else name
+        else:
+            return ordering
+        keys = [own, *related_ordering(self.lookup_opts, name)]
+        keys += without_repeats(default, [name, *keys[1:]])
+        # Read against the column's own direction, every key turns.
+        if descending != is_descending(own):
+            keys = [reverse(key) for key in keys]
+        return keys
 
 
-def reverse(field: str) -> str:
-    return field[1:] if field.startswith("-") else f"-{field}"
+def path_of(order: OrderBy) -> str:
+    """The field path an ordering expression reads ("campaign__name" of
+    Lower("campaign__name"))."""
+    source: Any = order.expression
+    for expression in source.flatten():
+        if isinstance(expression, F):
+            return expression.name
+    return ""
 
 
-def through_one_to_one(opts: Any, name: str) -> list[str] | None:
-    """For a column of the row a one-to-one field points to (a customer's
-    "lead__last_name"), that row's default ordering through the field
-    ("-lead__created_at", "-lead_id"), as the tie-breakers: the sort then
-    follows the related table's (column, date, id) index, and each listed row
-    is found by its unique relation (the customers by name at a million leads:
-    25 ms instead of 90-120 ms sorting them by their own date). None for any
-    other column."""
+def is_descending(key: Any) -> bool:
+    return key.descending if isinstance(key, OrderBy) else key.startswith("-")
+
+
+def without_repeats(keys: list[str], taken: list[str]) -> list[str]:
+    """`keys` less those naming a field that `taken` sorts by already."""
+    names = {key.removeprefix("-") for key in taken}
+    return [key for key in keys if key.removeprefix("-") not in names]
+
+
+def reverse(key: Any) -> Any:
+    if isinstance(key, OrderBy):
+        return key.expression.asc() if key.descending else key.expression.desc()
+    return key[1:] if key.startswith("-") else f"-{key}"
+
+
+def related_ordering(opts: Options, name: str) -> list[str]:
+    """For a sort by a column of a related row ("lead__last_name"), that row's
+    own ordering through the relation ("-lead__created_at", "-lead_id"), so
+    its index returns the sort and each related row's rows stay together; []
+    for a column of the model itself."""
     relation, _, rest = name.partition(LOOKUP_SEP)
     if not rest:
-        return None
+        return []
     try:
         field = opts.get_field(relation)
     except FieldDoesNotExist:
-        return None
-    if not (field.one_to_one and field.concrete):
-        return None
-    related = field.related_model._meta
-    ordering = [part for part in related.ordering if isinstance(part, str)]
-    if not ordering:
-        return None
-    pk = related.pk.name
+        return []
+    if not (field.concrete and (field.many_to_one or field.one_to_one)):
+        return []
+    related: Any = field.related_model._meta  # type: ignore[union-attr]
+    inner = [rest, *related_ordering(related, rest)]
+    inner += without_repeats([part for part in related.ordering or [] if isinstance(part, str)], inner)
+    attname = field.attname  # type: ignore[union-attr]
 
     def through(part: str) -> str:
         sign, column = ("-", part[1:]) if part.startswith("-") else ("", part)
-        # The related key is the field's own column: unique here, so Django
-        # needs no "-pk" after it, and no join is needed to read it.
-        return f"{sign}{field.attname}" if column in (pk, "pk") else f"{sign}{relation}{LOOKUP_SEP}{column}"
+        if column in (related.pk.name, "pk"):
+            return f"{sign}{attname}"  # the key itself: no join needed to read it
+        return f"{sign}{relation}{LOOKUP_SEP}{column}"
 
-    return [through(part) for part in ordering]
-
-
-def _headers_once_per_changelist() -> None:
-    """unfold 0.91 rebuilds every column header, with three query strings and a
-    rendered checkbox each, for every cell of every row: a third of a list
-    page's time. The headers depend only on the changelist, so build them once
-    per changelist and hand out copies."""
-    original = unfold_list.result_headers
-    if getattr(original, "crm_cached", False):
-        return
-
-    def result_headers(cl: ChangeList) -> Iterator[dict[str, Any]]:
-        headers = cl.__dict__.get("_crm_result_headers")
-        if headers is None:
-            headers = cl.__dict__["_crm_result_headers"] = list(original(cl))
-        return iter([dict(header) for header in headers])
-
-    result_headers.crm_cached = True  # type: ignore[attr-defined]
-    unfold_list.result_headers = result_headers
-
-
-_headers_once_per_changelist()
-
-
-_PK_PLACEHOLDER = "crm-pk-placeholder"
-
-
-@functools.lru_cache(maxsize=16)
-def _row_checkbox_template(language: str | None) -> str:
-    return str(unfold_checkbox.render(ACTION_CHECKBOX_NAME, _PK_PLACEHOLDER))
-
-
-def row_checkbox(pk: object) -> str:
-    """unfold's row checkbox, rendered once per language instead of once per row
-    through the form template engine (a sixth of a list page's time)."""
-    html = _row_checkbox_template(get_language())
-    return mark_safe(html.replace(_PK_PLACEHOLDER, escape(str(pk))))  # noqa: S308 - the pk is escaped
+    return [through(part) for part in inner[1:]]

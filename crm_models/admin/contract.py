@@ -10,7 +10,6 @@ from crm_models.resources import ContractResource
 from crm_models.selectors.search import contract_search_q
 
 from .base import CrmModelAdmin, IndexedSearchMixin
-from .changelist import IndexOnlyPagePaginator
 from .contract_documents import ContractDocumentMixin
 from .display import money
 from .filters import RangeDateFilter
@@ -37,10 +36,6 @@ class ContractAdmin(CrmExportMixin, ContractDocumentMixin, IndexedSearchMixin, C
         ("end_date", RangeDateFilter),
     ]
     search_fields = ["name", "customer__lead__last_name", "customer__lead__email"]
-    # A search's page sorts its contracts' ids alone and reads only the page's
-    # 50 rows with their customers and leads (instead of all 6,668 of
-    # "Kuznetsov" at a million leads).
-    paginator = IndexOnlyPagePaginator
     autocomplete_fields = ["customer", "service"]
     fieldsets = [
         (None, {"fields": ["name", "customer", "service", "amount"]}),

@@ -9,11 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
 from crm_models.models import Interaction, Lead
-from crm_models.roles import sees_everything
 from crm_models.selectors.search import interaction_search_q
 
 from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
-from .changelist import IndexOnlyPagePaginator
 from .display import relative_time
 from .filters import ChoicesDropdownFilter, RangeDateTimeFilter
 
@@ -68,9 +66,6 @@ class InteractionAdmin(IndexedSearchMixin, CrmModelAdmin):
     fields = ["lead", "kind", "happened_at", "summary", "author"]
     readonly_fields = ["author"]
     date_hierarchy = None
-    # A scoped user's page is found on interaction_happened_idx alone (see
-    # IndexOnlyPagePaginator and querysets.OrderedPageIn).
-    paginator = IndexOnlyPagePaginator
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "lead":
@@ -78,9 +73,7 @@ class InteractionAdmin(IndexedSearchMixin, CrmModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def search_condition(self, term: str, request: HttpRequest) -> Q | None:
-        # Only a list of every interaction may be walked in date order (see
-        # interaction_search_q): a scoped user's would skip most of it.
-        return interaction_search_q(term=term, walk=sees_everything(request.user))
+        return interaction_search_q(term=term)
 
     def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
         if not change:

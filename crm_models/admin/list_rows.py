@@ -1,48 +1,61 @@
-"""The rows of a changelist, rendered with the per-column work done once.
+"""The rows of a CRM changelist, with the per-column work done once.
 
-unfold 0.91's `items_for_result` redoes for every cell of every row what
-depends only on the column: it resolves the column name against the model
-(raising and catching FieldDoesNotExist for every admin method), rebuilds the
-CSS classes, escapes the header text and reverses the change URL through the
-URL resolver. On a 50-row lead page that is 450 cells and about half of the
-page's server time. Here a `RowPlan` resolves each column once per changelist;
-each cell then costs the value lookup and the string building.
+unfold 0.91's `items_for_result` redoes for every row what depends only on the
+column: it rebuilds every column header (three query strings and a rendered
+checkbox each), resolves each column name against the model and reverses the
+change URL; on a 50-row lead page that is about half of the page's server
+time. Here a `RowPlan` resolves each column once per changelist; each cell
+then costs the value lookup and the string building. The CRM's changelist
+template (templates/admin/crm_models/change_list.html) asks for these rows
+through its own tag, `crm_result_list`, in place of unfold's
+`unfold_result_list`.
 
-The rows are then joined here too (`planned_rows_html`, used by the CRM's
-templates/admin/crm_models/change_list_results.html): unfold's row template
-evaluates four conditions, a cycle and an include for every row and a variable
-node for every cell, about a tenth of a 50-row page's server time.
-
-The HTML is unfold's, up to the white space between tags
-(tests/crm_models/test_list_rows.py renders every CRM changelist both ways and
-compares). Anything the plan does not cover (list editing, popups, `to_field`,
-drag ordering, expandable row sections, row actions, label / header / dropdown
-displays) goes through unfold's own function and template unchanged.
+The HTML is unfold's (tests/crm_models/test_list_rows.py renders every CRM
+changelist both ways and compares). Anything the plan does not cover (list
+editing, popups, `to_field`, drag ordering, expandable row sections, label /
+header / dropdown displays) goes through unfold's own rows unchanged.
 """
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.admin import utils as admin_utils
-from django.contrib.admin.templatetags.admin_list import _coerce_field_name  # type: ignore[attr-defined]
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_list import result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import FieldIsAForeignKeyColumnName, lookup_field, quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
+from unfold.admin import checkbox as unfold_checkbox
 from unfold.templatetags import unfold_list
 from unfold.utils import display_for_field, display_for_value
 
 from .display import date_text
+from .library_hooks import coerce_field_name, get_non_gfk_field
 
 # A pk that quote() leaves as it is and no real row has; replaced per row.
 _PK_PLACEHOLDER = "crmrowpkplaceholder"
+
+
+@functools.lru_cache(maxsize=16)
+def _row_checkbox_template(language: str | None) -> str:
+    return str(unfold_checkbox.render(ACTION_CHECKBOX_NAME, _PK_PLACEHOLDER))
+
+
+def row_checkbox(pk: object) -> SafeString:
+    """unfold's row checkbox, rendered once per language instead of once per
+    row through the form template engine."""
+    html = _row_checkbox_template(get_language())
+    return mark_safe(html.replace(_PK_PLACEHOLDER, escape(str(pk))))  # noqa: S308 - the pk is escaped
+
+
 _UNSUPPORTED_DISPLAY_ATTRS = ("label", "header", "dropdown")
 
 
@@ -141,8 +154,9 @@ class RowPlan:
                 )
 
 
-def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
+def build_plan(cl: ChangeList, headers: list[dict[str, Any]]) -> RowPlan | None:
     """The plan for `cl`, or None when unfold's own function must render it."""
+    result = next(iter(cl.result_list))
     model_admin = cl.model_admin
     if (
         cl.is_popup
@@ -153,7 +167,6 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
         or cl.list_display_links is None
     ):
         return None
-    headers = list(unfold_list.result_headers(cl))
     default_empty = model_admin.get_empty_value_display()
     columns = []
     first = True
@@ -164,7 +177,7 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
         getter: Callable[[models.Model], Any] | None = None
         attr: Any = None
         try:
-            field = admin_utils._get_non_gfk_field(cl.lookup_opts, name)  # type: ignore[attr-defined]
+            field = get_non_gfk_field(cl.lookup_opts, name)
         except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
             if hasattr(model_admin, name) and name != "__str__":
                 attr = getattr(model_admin, name)
@@ -185,7 +198,7 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
         if name == "action_checkbox" and field is None:
             classes = unfold_list.CHECKBOX_CLASSES
         else:
-            classes = [f"field-{_coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES]
+            classes = [f"field-{coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES]
         label = gettext("Select record") if index == 0 and not is_link else headers[index]["text"]
         choices = None
         if field is not None and getattr(field, "flatchoices", None):
@@ -212,7 +225,27 @@ def build_plan(cl: ChangeList, result: models.Model) -> RowPlan | None:
     return RowPlan(cl, columns)
 
 
-_NO_PLAN = object()
+def result_list(context: dict[str, Any], cl: ChangeList) -> dict[str, Any]:
+    """unfold's `result_list` context, with the rows of a RowPlan when one
+    covers the list."""
+    headers = list(unfold_list.result_headers(cl))
+    plan = build_plan(cl, headers) if cl.result_list else None
+    if plan is None:
+        return unfold_list.result_list(context, cl)
+    results = [unfold_list.UnfoldResultList(result, None, plan.cells(result)) for result in cl.result_list]
+    return {
+        "cl": cl,
+        "result_hidden_fields": list(result_hidden_fields(cl)),
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
+        "results": results,
+        # Joined here (the CRM's change_list_results.html), unless each row
+        # also holds its actions: unfold's row template then writes them.
+        "rows": None if context.get("actions_row") else joined_rows(results),
+        "actions_row": context.get("actions_row"),
+        "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
+    }
+
 
 # What unfold's change_list_results.html writes around a row's cells; its
 # {% cycle %} alternates the background.
@@ -226,37 +259,11 @@ _ROW_STARTS = tuple(_ROW_START.format(background) for background in _ROW_BACKGRO
 _ROW_END = "</tr></tbody>"
 
 
-def planned_rows_html(cl: ChangeList, results: list, actions_row: Any) -> SafeString | None:
-    """The rows of unfold's result table, joined; None when unfold's template
-    must render them (no rows, rows not planned, row actions, list editing)."""
-    if not results or actions_row or not isinstance(cl.__dict__.get("_crm_row_plan"), RowPlan):
-        return None
+def joined_rows(results: list) -> SafeString:
+    """The rows of unfold's result table, joined."""
     parts = []
     for index, row in enumerate(results):
-        if row.form is not None:
-            return None
         parts.append(_ROW_STARTS[index % 2])
         parts.extend(row)  # the cells, escaped by RowPlan.cells
         parts.append(_ROW_END)
     return mark_safe("".join(parts))  # noqa: S308 - fixed markup around escaped cells
-
-
-def _install() -> None:
-    original = unfold_list.items_for_result
-    if getattr(original, "crm_planned", False):
-        return
-
-    def items_for_result(cl: ChangeList, result: models.Model, form: Any) -> Iterator[SafeString]:
-        plan = cl.__dict__.get("_crm_row_plan")
-        if plan is None:
-            plan = cl.__dict__["_crm_row_plan"] = build_plan(cl, result) or _NO_PLAN
-        if form is not None or not isinstance(plan, RowPlan):
-            return original(cl, result, form)
-        return plan.cells(result)
-
-    items_for_result.crm_planned = True  # type: ignore[attr-defined]
-    items_for_result.original = original  # type: ignore[attr-defined]
-    unfold_list.items_for_result = items_for_result
-
-
-_install()

@@ -1,23 +1,20 @@
 """Template tags of the CRM's changelist templates."""
 
-from typing import Any
-
 from django import template
+from django.contrib.admin.templatetags.base import InclusionAdminNode
+from django.template.base import Parser, Token
 from django.utils.safestring import SafeString
 
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def crm_planned_rows(context: template.Context) -> SafeString | str:
-    """The result table's rows joined in Python, or "" where unfold's own
-    template renders them (see list_rows.planned_rows_html)."""
-    # Imported here: Django loads tag libraries while unfold.admin, which the
-    # admin modules import, is still being imported.
-    from crm_models.admin.list_rows import planned_rows_html
+@register.tag(name="crm_result_list")
+def crm_result_list(parser: Parser, token: Token) -> InclusionAdminNode:
+    """unfold's `unfold_result_list`, its rows built once per column
+    (admin/list_rows.py)."""
+    from crm_models.admin.list_rows import result_list
 
-    rows: Any = planned_rows_html(context["cl"], context.get("results") or [], context.get("actions_row"))
-    return rows or ""
+    return InclusionAdminNode(parser, token, func=result_list, template_name="change_list_results.html")
 
 
 @register.simple_tag(takes_context=True)

@@ -1,6 +1,7 @@
-"""The planned row rendering (crm_models/admin/list_rows.py) writes the HTML of
-unfold's own `items_for_result` and row template (up to the white space between
-tags), on every changelist of the admin."""
+"""The CRM's row rendering (crm_models/admin/list_rows.py, through the CRM's
+changelist template) writes the HTML of unfold's own `items_for_result` and
+row template (up to the white space between tags), on every changelist of the
+admin."""
 
 import re
 from collections.abc import Callable
@@ -12,7 +13,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from unfold.templatetags import unfold_list
 
 from crm_models.admin import list_rows
 from crm_models.admin.lead import LeadAdmin
@@ -110,8 +110,8 @@ def test_rows_are_unfolds_html(
     planned_table = result_table(planned.content.decode())
     assert "<tbody" in planned_table
 
-    monkeypatch.setattr(unfold_list, "items_for_result", unfold_list.items_for_result.original)
-    monkeypatch.setattr(list_rows, "planned_rows_html", lambda cl, results, actions_row: None)
+    # Without a plan the rows are unfold's own, and its row template writes them.
+    monkeypatch.setattr(list_rows, "build_plan", lambda cl, headers: None)
     stock = client.get(url)
     assert planned_table == result_table(stock.content.decode())
 
@@ -119,24 +119,21 @@ def test_rows_are_unfolds_html(
 def test_crm_lists_join_their_rows_in_python(
     data: None, administrator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    joined = record_results(monkeypatch, "planned_rows_html")
+    joined = record_results(monkeypatch, "joined_rows")
     response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
     assert response.status_code == 200
     assert len(joined) == 1
-    assert joined[0] is not None
     assert joined[0].count("<tbody") == Lead.objects.count() == 3
     assert joined[0] in response.content.decode()
 
 
-def test_row_actions_fall_back_to_unfolds_template(
+def test_row_actions_are_left_to_unfolds_row_template(
     data: None, administrator: User, client_for: Callable[[User], Client]
 ) -> None:
     response = client_for(administrator).get(reverse("admin:crm_models_lead_changelist"))
-    cl = response.context["cl"]
-    results = response.context["results"]
-    assert list_rows.planned_rows_html(cl, results, None) is not None
-    assert list_rows.planned_rows_html(cl, results, ["an action"]) is None
-    assert list_rows.planned_rows_html(cl, [], None) is None
+    cl, request = response.context["cl"], response.wsgi_request
+    assert list_rows.result_list({"request": request}, cl)["rows"] is not None
+    assert list_rows.result_list({"request": request, "actions_row": ["an action"]}, cl)["rows"] is None
 
 
 def test_the_plan_is_used_on_crm_lists(

@@ -71,7 +71,7 @@ CAPTURE_AND_SPEND = (
 EXTRA: dict[Role, set[str]] = {
     # dashboards.0001_admin_charts: chart data for the roles that see campaign metrics;
     # crm_models.0003_importrecord: the audit of imports, read-only in the admin;
-    # crm_models.0015_capture_and_spend: web forms, their requests, ad spend.
+    # crm_models.0014_capture_and_spend: web forms, their requests, ad spend.
     # dashboards.0005_chart_definitions_for_administrators: administrators edit chart definitions.
     Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"}
     | CAPTURE_AND_SPEND
