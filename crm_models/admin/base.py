@@ -23,6 +23,7 @@ from unfold.decorators import display
 
 from crm_models.admin import list_rows  # noqa: F401 - renders list rows with per-column work done once
 from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList, row_checkbox
+from crm_models.admin.history import ReadableHistoryContextHelper
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import BroadSearch
@@ -160,6 +161,9 @@ class ScopedAdminMixin:
         if request.method == "POST" and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        return ReadableHistoryContextHelper(self.model, historical_record)  # type: ignore[attr-defined]
 
     def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]

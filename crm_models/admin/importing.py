@@ -25,7 +25,6 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportMixin
-from unfold.contrib.import_export.forms import SelectableFieldsExportForm
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminRadioSelectWidget
 
 from crm_models.importing.columns import (
@@ -43,6 +42,8 @@ from crm_models.models import ImportRecord
 from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX, excel_csv_writer, neutralize
 from crm_models.selectors.import_plans import ImportPlan, import_plan_build
 from crm_models.services.imports import ImportedFile, ImportRejectedError, import_confirm
+
+from .export_form import LabelledExportForm
 
 PREVIEW_EXPIRED_MESSAGE = _("This preview has expired or belongs to another user. Upload the file again.")
 IMPORT_DONE_MESSAGE = _("Imported %(file)s: %(new)s new, %(updated)s updated, %(skipped)s skipped.")
@@ -99,7 +100,7 @@ EXPORT_BAD_FILTERS_MESSAGE = _("The export's filters are not valid; nothing was 
 class CrmExportMixin(ExportMixin):
     """Export for users with the model's export permission, of what they see."""
 
-    export_form_class = SelectableFieldsExportForm
+    export_form_class = LabelledExportForm
     formats = EXPORT_FORMATS
 
     def get_export_formats(self) -> list:
