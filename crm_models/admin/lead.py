@@ -19,7 +19,8 @@ from .conversion import LeadConversionMixin
 from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
-from .interaction import InteractionInline, lead_choices_for_interactions
+from .interaction import lead_choices_for_interactions
+from .timeline import LeadTimelineMixin
 
 
 class LeadChannelFilter(ChoicesDropdownFilter):
@@ -63,7 +64,9 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, CrmModelAdmin):
+class LeadAdmin(
+    LeadTimelineMixin, CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, CrmModelAdmin
+):
     resource_classes = [LeadResource]
     list_display = [
         "full_name_display",
@@ -79,7 +82,6 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
     search_fields = ["first_name", "last_name", "email", "phone", "company"]
     search_help_text = _("Search by name, e-mail or phone (typed any way).")
     autocomplete_fields = ["campaign"]
-    inlines = [InteractionInline]
     actions = ["convert_leads"]
     actions_detail = ["convert_lead_detail"]
     readonly_fields = ["created_at", "updated_at", "converted_at"]
