@@ -24,6 +24,7 @@ from unfold.decorators import display
 from crm_models.admin import list_rows  # noqa: F401 - renders list rows with per-column work done once
 from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList, row_checkbox
 from crm_models.admin.history import ReadableHistoryContextHelper
+from crm_models.admin.relations import PlainTextRelationsMixin
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import BroadSearch
@@ -192,7 +193,10 @@ class IndexedSearchMixin:
         return queryset.filter(condition), False
 
 
-class CrmModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+class CrmModelAdmin(PlainTextRelationsMixin, ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+    # Named, not only found by Django's per-app lookup: import-export's list
+    # template extends the one set here (the filter chips).
+    change_list_template = "admin/crm_models/change_list.html"
     list_per_page = 50
     # A history page lists as many changes as a list page lists rows
     # (simple-history's 100 were half of the page's server time).

@@ -20,6 +20,7 @@ from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import lead_choices_for_interactions
+from .lead_links import ConvertedLeadMixin
 from .timeline import LeadTimelineMixin
 
 
@@ -65,7 +66,12 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 
 @admin.register(Lead)
 class LeadAdmin(
-    LeadTimelineMixin, CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, CrmModelAdmin
+    ConvertedLeadMixin,
+    LeadTimelineMixin,
+    CrmImportExportMixin,
+    LeadConversionMixin,
+    IndexedSearchMixin,
+    CrmModelAdmin,
 ):
     resource_classes = [LeadResource]
     list_display = [
