@@ -197,6 +197,10 @@ class CrmModelAdmin(PlainTextRelationsMixin, ScopedAdminMixin, SimpleHistoryAdmi
     # Named, not only found by Django's per-app lookup: import-export's list
     # template extends the one set here (the filter chips).
     change_list_template = "admin/crm_models/change_list.html"
+
+    class Media:
+        js = ["crm_models/a11y.js"]
+
     list_per_page = 50
     # A history page lists as many changes as a list page lists rows
     # (simple-history's 100 were half of the page's server time).
