@@ -25,7 +25,8 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development")
 INSTALLED_APPS = [
     # unfold and its contrib apps must come before django.contrib.admin and the
     # packages whose templates they restyle.
-    "unfold",
+    # BasicAppConfig: the admin site is the project's own (backoffice.sites), not unfold's default.
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
@@ -33,7 +34,7 @@ INSTALLED_APPS = [
     "unfold.contrib.simple_history",
     "admin_tools_stats",
     "django_nvd3",
-    "django.contrib.admin",
+    "backoffice.apps.CrmAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

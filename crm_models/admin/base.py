@@ -10,7 +10,7 @@ from django.contrib.admin import ShowFacets, helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -23,7 +23,9 @@ from unfold.decorators import display
 
 from crm_models.admin import list_rows  # noqa: F401 - renders list rows with per-column work done once
 from crm_models.admin.changelist import EstimatedCountPaginator, KeysetOrderingChangeList, row_checkbox
-from crm_models.admin.history import ReadableHistoryContextHelper
+from crm_models.admin.history import LiveRevertMixin
+from crm_models.admin.history_display import ReadableHistoryContextHelper
+from crm_models.admin.keys import can_be_key, valid_pk_or_404
 from crm_models.admin.relations import PlainTextRelationsMixin
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
@@ -36,24 +38,6 @@ def scoped_related_queryset(model: type[models.Model], request: HttpRequest) -> 
     if isinstance(queryset, ScopedQuerySet):
         return queryset.visible_to(request.user)
     return None
-
-
-def can_be_key(field: models.Field, value: object) -> bool:
-    """Whether a posted value can be a value of `field` (a key): "abc" for an
-    integer key cannot, and passed to the database unchecked it was a server
-    error (history URLs, action selections, autocomplete choices)."""
-    try:
-        field.to_python(value)
-    except ValidationError:
-        return False
-    return True
-
-
-def valid_pk_or_404(model: type[models.Model], value: str) -> None:
-    """404 for a primary key that cannot be one: simple-history's views pass it
-    to the database unchecked."""
-    if not can_be_key(model._meta.pk, value):  # type: ignore[arg-type]
-        raise Http404
 
 
 class KeyCheckingAutocompleteSelect(AutocompleteSelect):
@@ -93,7 +77,9 @@ class ScopedAdminMixin:
     autocomplete (Django loads objects through it). Foreign-key choices are
     narrowed to the related model's scope, so a POST naming an out-of-scope id
     fails form validation. The history views of django-simple-history are
-    overridden because, by default, they load rows without `get_queryset`.
+    overridden because, by default, they load rows without `get_queryset`
+    (a version's page and its revert: history.LiveRevertMixin, which loads the
+    live record through `get_object_or_404` below).
     """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -147,22 +133,6 @@ class ScopedAdminMixin:
             self.get_object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
 
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
-            raise PermissionDenied
-        valid_pk_or_404(self.model.history.model, version_id)  # type: ignore[attr-defined]
-        obj = self.get_object_or_404(request, object_id)
-        # simple-history lets "view OR change" save a revert; reverting is a change.
-        if request.method == "POST" and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
-
     def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
         return ReadableHistoryContextHelper(self.model, historical_record)  # type: ignore[attr-defined]
 
@@ -193,7 +163,9 @@ class IndexedSearchMixin:
         return queryset.filter(condition), False
 
 
-class CrmModelAdmin(PlainTextRelationsMixin, ScopedAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+class CrmModelAdmin(
+    PlainTextRelationsMixin, ScopedAdminMixin, LiveRevertMixin, SimpleHistoryAdmin, ModelAdmin
+):
     # Named, not only found by Django's per-app lookup: import-export's list
     # template extends the one set here (the filter chips).
     change_list_template = "admin/crm_models/change_list.html"

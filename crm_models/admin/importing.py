@@ -40,7 +40,7 @@ from crm_models.importing.pending import pending_load, pending_remove, pending_s
 from crm_models.importing.reader import ImportFileError, ImportLimits, check_size, read_table
 from crm_models.models import ImportRecord
 from crm_models.resources import EXPORT_FORMATS, SafeCSV, SafeXLSX, excel_csv_writer, neutralize
-from crm_models.selectors.import_plans import ImportPlan, import_plan_build
+from crm_models.selectors.import_plans import ImportPlan, import_may_update, import_plan_build
 from crm_models.services.imports import ImportedFile, ImportRejectedError, import_confirm
 
 from .export_form import LabelledExportForm
@@ -48,6 +48,9 @@ from .export_form import LabelledExportForm
 PREVIEW_EXPIRED_MESSAGE = _("This preview has expired or belongs to another user. Upload the file again.")
 IMPORT_DONE_MESSAGE = _("Imported %(file)s: %(new)s new, %(updated)s updated, %(skipped)s skipped.")
 PREVIEW_LIMIT = 200
+UPDATE_NOT_OFFERED_MESSAGE = _(
+    "You may not change existing %(records)s, so rows that match one can only be skipped."
+)
 
 TEMPLATE_EXAMPLES: dict[str, list[str]] = {
     ImportRecord.Kind.LEAD: [
@@ -84,6 +87,21 @@ class ImportUploadForm(forms.Form):
         initial=ImportRecord.DuplicateMode.SKIP,
         widget=UnfoldAdminRadioSelectWidget,
     )
+
+    def __init__(self, *args: Any, may_update: bool, records: Any, **kwargs: Any) -> None:
+        """`may_update`: whether the user may change existing `records` (the
+        model's verbose plural); without it matching rows can only be skipped."""
+        super().__init__(*args, **kwargs)
+        self.may_update = may_update
+        self.records = records
+        if not may_update:
+            self.fields["duplicates"].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("duplicates") == ImportRecord.DuplicateMode.UPDATE and not self.may_update:
+            raise forms.ValidationError(UPDATE_NOT_OFFERED_MESSAGE % {"records": self.records})
+        return cleaned
 
 
 class ImportConfirmForm(forms.Form):
@@ -194,7 +212,12 @@ class CrmImportMixin(ImportMixin):
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         self._check_import_permission(request)
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        form = ImportUploadForm(
+            request.POST or None,
+            request.FILES or None,
+            may_update=import_may_update(user=request.user, kind=self.import_spec.kind),
+            records=self.import_spec.verbose_name_plural,
+        )
         if request.method != "POST" or not form.is_valid():
             return self._render(request, form=form)
         upload = form.cleaned_data["import_file"]

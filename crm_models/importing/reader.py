@@ -10,6 +10,7 @@ an `ImportFileError` carrying one message for the user.
 import csv
 import datetime
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +35,8 @@ TOO_BIG_UNPACKED_MESSAGE = _("The Excel file unpacks to more than %(limit)s; the
 TOO_MANY_ROWS_MESSAGE = _("The file has more than %(limit)s data rows. Split it into smaller files.")
 TOO_MANY_COLUMNS_MESSAGE = _("The file has %(count)s columns; at most %(limit)s are accepted.")
 NO_DATA_MESSAGE = _("The file has a header row but no data rows.")
+
+logger = logging.getLogger(__name__)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -233,15 +236,26 @@ def _xlsx_row_count(archive: zipfile.ZipFile) -> int:
 
 
 def _read_xlsx(data: bytes, limits: ImportLimits) -> Table:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    """A damaged workbook can fail anywhere below: in zipfile (a bad CRC, an
+    unknown compression method, an encrypted part), zlib (a corrupt deflate
+    stream), the XML parser (a truncated or malformed part) or openpyxl itself.
+    Whatever the reader cannot read is one message for the user, never a server
+    error; the cause goes to the log."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        # A zip bomb is refused by its declared sizes, before anything is unpacked.
-        unpacked = sum(member.file_size for member in archive.infolist())
-    except zipfile.BadZipFile as error:
+        return _read_xlsx_parts(data, limits)
+    except ImportFileError:
+        raise
+    except Exception as error:
+        logger.info("Unreadable .xlsx upload: %s: %s", type(error).__name__, error)
         raise ImportFileError(BAD_XLSX_MESSAGE) from error
+
+
+def _read_xlsx_parts(data: bytes, limits: ImportLimits) -> Table:
+    import openpyxl
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    # A zip bomb is refused by its declared sizes, before anything is unpacked.
+    unpacked = sum(member.file_size for member in archive.infolist())
     if unpacked > limits.max_unpacked_bytes:
         raise ImportFileError(TOO_BIG_UNPACKED_MESSAGE % {"limit": _megabytes(limits.max_unpacked_bytes)})
     # Spreadsheets compress about 5-20 to 1. A part packed far tighter is padding
@@ -259,11 +273,8 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> Table:
     # refusing 200,001 rows took 16 s.
     if _xlsx_row_count(archive) > limits.max_rows + 1:
         raise ImportFileError(TOO_MANY_ROWS_MESSAGE % {"limit": limits.max_rows})
-    try:
-        # openpyxl parses with defusedxml (installed), which refuses XML entity bombs.
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ImportFileError(BAD_XLSX_MESSAGE) from error
+    # openpyxl parses with defusedxml (installed), which refuses XML entity bombs.
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         if not workbook.worksheets:
             raise ImportFileError(EMPTY_FILE_MESSAGE)
@@ -291,8 +302,6 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> Table:
             rows.append((number, cells))
             if len(rows) > limits.max_rows:
                 raise ImportFileError(TOO_MANY_ROWS_MESSAGE % {"limit": limits.max_rows})
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise ImportFileError(BAD_XLSX_MESSAGE) from error
     finally:
         workbook.close()
     while header and not header[-1]:

@@ -133,6 +133,13 @@ def _visible_leads_by_id(user: UserLike, pks: set[int]) -> dict[int, tuple[int, 
     return found
 
 
+def import_may_update(*, user: UserLike, kind: str) -> bool:
+    """Whether the user's import may update existing records of `kind`: the
+    change permission the change form asks for. The rows it may update are the
+    ones `visible_to(user)` returns, as in the change form."""
+    return bool(user.has_perm(f"{Lead._meta.app_label}.change_{kind}"))
+
+
 def import_plan_build(*, clean: CleanFile, user: UserLike, duplicate_mode: str) -> ImportPlan:
     """Classify every cleaned row; `clean.errors` (cell errors) are carried over."""
     plan = ImportPlan(

@@ -24,10 +24,13 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from crm_models.importing.columns import CleanFile
 from crm_models.models import Campaign, ImportRecord, Lead, LeadStatus, Service
 from crm_models.roles import UserLike
-from crm_models.selectors.import_plans import ImportPlan, import_plan_build
+from crm_models.selectors.import_plans import ImportPlan, import_may_update, import_plan_build
 
 CHANGED_MEANWHILE_MESSAGE = _(
     "The data changed while the file was being imported, so nothing was imported. Upload the file again."
+)
+UPDATE_NOT_ALLOWED_MESSAGE = _(
+    "You may not change existing %(records)s, so the file cannot update them. Nothing was imported."
 )
 HAS_ERRORS_MESSAGE = _("The file has rows that cannot be imported, so nothing was imported.")
 CHANGE_REASON = _("Import #%(pk)s: %(file)s")
@@ -58,9 +61,13 @@ def import_confirm(
     """Re-check the cleaned rows against the database as it is now and write
     them in one transaction.
 
-    Raises ImportRejectedError, with nothing written, when any row has an
-    error or a concurrent change breaks a uniqueness rule.
+    Raises ImportRejectedError, with nothing written, when the user may not
+    update existing records in "update" mode, any row has an error or a
+    concurrent change breaks a uniqueness rule.
     """
+    kind = clean.spec.kind
+    if duplicate_mode == ImportRecord.DuplicateMode.UPDATE and not import_may_update(user=user, kind=kind):
+        raise ImportRejectedError(UPDATE_NOT_ALLOWED_MESSAGE % {"records": clean.spec.verbose_name_plural})
     started = time.perf_counter()
     try:
         with transaction.atomic():

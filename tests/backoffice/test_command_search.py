@@ -44,3 +44,39 @@ def test_marketer_sees_no_customers_in_the_palette(
 
     assert reverse("admin:crm_models_lead_change", args=[customer.lead_id]) in body
     assert reverse("admin:crm_models_customer_change", args=[customer.pk]) not in body
+
+
+@pytest.mark.parametrize("extended", [False, True])
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "999999", "1.5", ""])
+def test_a_page_that_does_not_exist_is_not_found(
+    page: str, extended: bool, operator: User, client_for: Callable[[User], Client]
+) -> None:
+    """unfold's search view handed `page` to the paginator unchecked (500)."""
+    LeadFactory(owner=operator, first_name="Zinaida")
+    params = {"s": "zin", "page": page, **({"extended": "1"} if extended else {})}
+
+    response = client_for(operator).get(reverse("admin:search"), params)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("extended", [False, True])
+def test_the_first_page_of_results_is_found(
+    extended: bool, operator: User, client_for: Callable[[User], Client]
+) -> None:
+    lead = LeadFactory(owner=operator, first_name="Zinaida")
+    params = {"s": "zinaida", "page": "1", **({"extended": "1"} if extended else {})}
+
+    response = client_for(operator).get(reverse("admin:search"), params)
+
+    assert response.status_code == 200
+    if extended:
+        assert reverse("admin:crm_models_lead_change", args=[lead.pk]) in response.content.decode()
+
+
+def test_the_admin_site_is_the_projects_own() -> None:
+    from django.contrib import admin
+
+    from backoffice.sites import CrmAdminSite
+
+    assert isinstance(admin.site, CrmAdminSite)

@@ -164,18 +164,20 @@ def test_owner_column_in_the_file_is_ignored(marketer, client_for, campaign, ope
 
 
 @pytest.mark.parametrize(
-    ("mode", "counts", "expected_name"),
+    ("role", "mode", "counts", "expected_name"),
     [
-        ("skip", {"new": 1, "updated": 0, "skipped": 2, "errors": 0}, "Old"),
-        ("update", {"new": 1, "updated": 2, "skipped": 0, "errors": 0}, "Новое"),
+        ("marketer", "skip", {"new": 1, "updated": 0, "skipped": 2, "errors": 0}, "Old"),
+        # Updating needs the change permission (test_import_update_permission.py).
+        ("administrator", "update", {"new": 1, "updated": 2, "skipped": 0, "errors": 0}, "Новое"),
     ],
 )
 def test_duplicates_in_the_database_update_or_skip(
-    marketer, client_for, campaign, mode: str, counts: dict, expected_name: str
+    role: str, request, client_for, campaign, mode: str, counts: dict, expected_name: str
 ) -> None:
+    importer = request.getfixturevalue(role)
     by_email = LeadFactory(first_name="Old", email="anna@example.ru", phone="", campaign=campaign)
     by_phone = LeadFactory(first_name="Old", email="", phone="+79162000001", campaign=campaign)
-    client = client_for(marketer)
+    client = client_for(importer)
     data = csv_bytes(
         [
             HEADER,
@@ -196,16 +198,16 @@ def test_duplicates_in_the_database_update_or_skip(
     by_email.refresh_from_db()
     by_phone.refresh_from_db()
     assert (by_email.first_name, by_phone.first_name) == (expected_name, expected_name)
-    assert by_email.owner != marketer  # an update never reassigns the lead
+    assert by_email.owner != importer  # an update never reassigns the lead
     assert Lead.objects.count() == 3
     if mode == "update":
         change = by_email.history.latest()
-        assert (change.history_type, change.history_user) == ("~", marketer)
+        assert (change.history_type, change.history_user) == ("~", importer)
 
 
-def test_update_keeps_values_the_file_leaves_empty(marketer, client_for, campaign) -> None:
+def test_update_keeps_values_the_file_leaves_empty(administrator, client_for, campaign) -> None:
     lead = LeadFactory(email="anna@example.ru", phone="+79162000001", company="ACME", campaign=campaign)
-    client = client_for(marketer)
+    client = client_for(administrator)
     data = csv_bytes([[*HEADER, "company"], ["Анна", "Петрова", "anna@example.ru", "", "Весна", ""]])
 
     confirm(client, "lead", upload(client, "lead", "x.csv", data, duplicates="update").context["token"])
@@ -222,12 +224,12 @@ def test_duplicate_inside_the_file_is_an_error(marketer, client_for, campaign) -
     assert error_cells(response) == [(3, "email", "a@example.ru", "Same e-mail as row 2.")]
 
 
-def test_email_and_phone_of_two_different_leads_is_an_error(marketer, client_for, campaign) -> None:
+def test_email_and_phone_of_two_different_leads_is_an_error(administrator, client_for, campaign) -> None:
     first = LeadFactory(email="a@example.ru", phone="", campaign=campaign)
     second = LeadFactory(email="", phone="+79162000001", campaign=campaign)
     data = csv_bytes([HEADER, ["A", "", "a@example.ru", "+79162000001", "Весна"]])
 
-    response = upload(client_for(marketer), "lead", "x.csv", data, duplicates="update")
+    response = upload(client_for(administrator), "lead", "x.csv", data, duplicates="update")
 
     assert error_cells(response) == [
         (
@@ -427,9 +429,9 @@ def test_preview_runs_a_constant_number_of_queries(marketer, client_for, campaig
     assert len(big_queries) == len(small_queries)
 
 
-def test_id_column_names_the_lead_to_update(marketer, client_for, campaign) -> None:
+def test_id_column_names_the_lead_to_update(administrator, client_for, campaign) -> None:
     lead = LeadFactory(first_name="Old", email="old@example.ru", campaign=campaign)
-    client = client_for(marketer)
+    client = client_for(administrator)
     data = csv_bytes([["ID", *HEADER], [str(lead.pk), "New", "", "new@example.ru", "", "Весна"]])
 
     preview = upload(client, "lead", "x.csv", data, duplicates="update")
@@ -468,25 +470,25 @@ def test_out_of_scope_and_missing_ids_get_the_same_error(client_for, campaign, o
     assert (foreign.first_name, foreign.email) == ("Foreign", "foreign@example.ru")
 
 
-def test_id_and_email_of_different_leads_is_an_error(marketer, client_for, campaign) -> None:
+def test_id_and_email_of_different_leads_is_an_error(administrator, client_for, campaign) -> None:
     first = LeadFactory(email="a@example.ru", campaign=campaign)
     second = LeadFactory(email="b@example.ru", campaign=campaign)
     data = csv_bytes([["ID", *HEADER], [str(first.pk), "A", "", "b@example.ru", "", "Весна"]])
 
-    response = upload(client_for(marketer), "lead", "x.csv", data, duplicates="update")
+    response = upload(client_for(administrator), "lead", "x.csv", data, duplicates="update")
 
     assert error_cells(response) == [
         (2, "email", "b@example.ru", f"This e-mail belongs to lead #{second.pk}, not to lead #{first.pk}.")
     ]
 
 
-def test_exported_leads_reimport_as_updates(marketer, client_for, campaign) -> None:
+def test_exported_leads_reimport_as_updates(administrator, client_for, campaign) -> None:
     from crm_models.resources import LeadResource
     from tests.crm_models.test_export import export
 
     LeadFactory(first_name="=cmd", email="a@example.ru", phone="+79162000001", campaign=campaign)
     LeadFactory(first_name="Bob", email="b@example.ru", phone="", campaign=campaign)
-    client = client_for(marketer)
+    client = client_for(administrator)
     exported = export(client, "lead", LeadResource).content
 
     preview = upload(client, "lead", "export.csv", exported, duplicates="update")

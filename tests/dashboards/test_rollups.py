@@ -111,7 +111,9 @@ def test_admin_lead_form_add_and_change(operator: User, client_for: Callable[[Us
     assert stored()[("leads", "day", timezone.localdate(lead.created_at), second.pk)] == 1
 
 
-def test_csv_import_by_copy_and_update(marketer: User, client_for: Callable[[User], Client]) -> None:
+def test_csv_import_by_copy_and_update(
+    marketer: User, administrator: User, client_for: Callable[[User], Client]
+) -> None:
     service = ServiceFactory()
     CampaignFactory(name="Spring", service=service)
     CampaignFactory(name="Autumn", service=service)
@@ -124,7 +126,9 @@ def test_csv_import_by_copy_and_update(marketer: User, client_for: Callable[[Use
     assert Lead.objects.count() == 30
     assert_rollups_exact()
 
-    # the same people again, ten of them now from another campaign: updated in place
+    # the same people again, ten of them now from another campaign: updated in
+    # place (by an administrator: updating leads needs their change permission)
+    client = client_for(administrator)
     moved = [[*row[:4], "Autumn"] for row in rows[:10]]
     preview = upload(client, "lead", "again.csv", csv_bytes([header, *moved]), duplicates="update")
     assert preview.context["counts"]["updated"] == 10

@@ -38,7 +38,8 @@ def violations(page: Page) -> list[str]:
 
 def check(page: Page, url: str, problems: dict[str, list[str]]) -> None:
     response = page.goto(url)
-    assert response is not None and response.status == 200, url
+    assert response is not None, url
+    assert response.status == 200, url
     found = violations(page)
     if found:
         problems[url] = found
