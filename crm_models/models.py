@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 from simple_history.models import HistoricalRecords
 
@@ -167,7 +168,8 @@ class Campaign(TimeStampedModel):
 
 
 class LeadStatus(models.TextChoices):
-    NEW = "new", _("New")
+    # A context of its own: "New" alone is also the import preview's count of new rows.
+    NEW = "new", pgettext_lazy("lead status", "New")
     IN_PROGRESS = "in_progress", _("In progress")
     QUALIFIED = "qualified", _("Qualified")
     CONVERTED = "converted", _("Converted")

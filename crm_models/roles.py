@@ -4,13 +4,23 @@
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMINISTRATOR = "Administrator"
-    OPERATOR = "Operator"
-    MARKETER = "Marketer"
-    MANAGER = "Manager"
+    """A role's value is its group's name (kept in English in the database);
+    its label is what people read."""
+
+    ADMINISTRATOR = "Administrator", _("Administrator")
+    OPERATOR = "Operator", _("Operator")
+    MARKETER = "Marketer", _("Marketer")
+    MANAGER = "Manager", _("Manager")
+
+
+def role_label(name: str) -> str:
+    """A group's name as people read it: the role's label, or the name itself
+    for a group that is not one of the four roles."""
+    return str(Role(name).label) if name in Role.values else name
 
 
 # A User or AnonymousUser (request.user); typed loosely because custom user

@@ -21,9 +21,11 @@ from unfold.decorators import display
 
 from crm_models.admin.changelist import CappedCountPaginator, CrmChangeList
 from crm_models.admin.history import LiveRevertMixin
+from crm_models.admin.history_display import ReadableHistoryContextHelper
 from crm_models.admin.keys import can_be_key, valid_pk_or_404
 from crm_models.admin.library_hooks import MissingRowIs404Mixin
 from crm_models.admin.list_rows import row_checkbox
+from crm_models.admin.relations import PlainTextRelationsMixin
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
 
@@ -122,6 +124,9 @@ class ScopedAdminMixin(MissingRowIs404Mixin):
             self.get_object_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
 
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        return ReadableHistoryContextHelper(self.model, historical_record)  # type: ignore[attr-defined]
+
     def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
             return True
@@ -147,7 +152,16 @@ class IndexedSearchMixin:
         return queryset.filter(condition), False
 
 
-class CrmModelAdmin(ScopedAdminMixin, LiveRevertMixin, SimpleHistoryAdmin, ModelAdmin):
+class CrmModelAdmin(
+    PlainTextRelationsMixin, ScopedAdminMixin, LiveRevertMixin, SimpleHistoryAdmin, ModelAdmin
+):
+    # Named, not only found by Django's per-app lookup: import-export's list
+    # template extends the one set here (the filter chips).
+    change_list_template = "admin/crm_models/change_list.html"
+
+    class Media:
+        js = ["crm_models/a11y.js"]
+
     list_per_page = 50
     # A history page lists as many changes as a list page lists rows
     # (simple-history's 100 were half of the page's server time).

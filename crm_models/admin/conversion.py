@@ -138,6 +138,9 @@ class LeadConversionMixin:
     @admin.action(permissions=["convert"], description=CONVERT_ACTION_LABEL)
     def convert_leads(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         changelist_url = reverse("admin:crm_models_lead_changelist", current_app=self.admin_site.name)  # type: ignore[attr-defined]
+        if request.GET:
+            # The action was posted to the filtered list: come back to it as it was.
+            changelist_url = f"{changelist_url}?{request.GET.urlencode()}"
         if request.POST.get("select_across") != "1":
             # Django drops ids outside get_queryset() silently; a submission
             # naming a lead the user may not see is refused as a whole instead.

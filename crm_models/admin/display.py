@@ -4,10 +4,11 @@ import functools
 from datetime import date, datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format, localize
+from django.utils.formats import get_format, number_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -160,6 +161,10 @@ def nowrap(text: str) -> str:
 
 
 def money(value: object) -> str:
+    """An amount as the language writes it, with the currency: "3 000 000,00 ₽"
+    in Russian, "3,000,000.00 ₽" in English (grouped whatever
+    USE_THOUSAND_SEPARATOR says, so long amounts stay readable)."""
     if value is None:
         return "—"
-    return str(localize(value, use_l10n=True))
+    amount = number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)  # type: ignore[arg-type]
+    return f"{amount}\u00a0{getattr(settings, 'CURRENCY_SYMBOL', '₽')}"

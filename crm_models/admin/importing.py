@@ -30,7 +30,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportMixin
-from unfold.contrib.import_export.forms import SelectableFieldsExportForm
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminRadioSelectWidget
 
 from crm_models.importing.columns import (
@@ -55,6 +54,8 @@ from crm_models.selectors.import_plans import (
     row_messages,
 )
 from crm_models.services.imports import HAS_ERRORS_MESSAGE, ImportedFile, ImportRejectedError, import_confirm
+
+from .export_form import LabelledExportForm
 
 PREVIEW_EXPIRED_MESSAGE = _("This preview has expired or belongs to another user. Upload the file again.")
 IMPORT_DONE_MESSAGE = _("Imported %(file)s: %(new)s new, %(updated)s updated, %(skipped)s skipped.")
@@ -150,7 +151,7 @@ EXPORT_BAD_FILTERS_MESSAGE = _("The export's filters are not valid; nothing was 
 class CrmExportMixin(ExportMixin):
     """Export for users with the model's export permission, of what they see."""
 
-    export_form_class = SelectableFieldsExportForm
+    export_form_class = LabelledExportForm
     export_template_name = "admin/crm_models/export.html"
     formats = EXPORT_FORMATS
 

@@ -2,16 +2,15 @@ import unicodedata
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import TabularInline
 
 from crm_models.models import Interaction, Lead
 from crm_models.selectors.search import interaction_search_q
 
-from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
+from .base import CrmModelAdmin, IndexedSearchMixin
 from .display import relative_time
 from .filters import ChoicesDropdownFilter, RangeDateTimeFilter
 
@@ -21,38 +20,6 @@ SUMMARY_CHARS = 80
 
 def lead_choices_for_interactions(request: HttpRequest) -> Any:
     return Lead.objects.open_for_interactions(request.user)
-
-
-class InteractionInline(TabularInline):
-    """The lead's timeline: newest first, author filled in from the request."""
-
-    model = Interaction
-    formset = CappedInlineFormSet
-    fk_name = "lead"
-    tab = True
-    extra = 0
-    fields = ["happened_at", "kind", "summary", "author"]
-    readonly_fields = ["author"]
-    ordering = ["-happened_at", "-id"]
-    verbose_name_plural = _("interaction timeline")
-    show_change_link = True
-
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).visible_to(request.user).select_related("author")
-
-    def _lead_is_open(self, request: HttpRequest, obj: Model | None) -> bool:
-        if obj is None:
-            return True
-        return lead_choices_for_interactions(request).filter(pk=obj.pk).exists()
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_add_permission(request, obj) and self._lead_is_open(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_change_permission(request, obj) and self._lead_is_open(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and self._lead_is_open(request, obj)
 
 
 @admin.register(Interaction)

@@ -19,8 +19,10 @@ from .conversion import LeadConversionMixin
 from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
-from .interaction import InteractionInline, lead_choices_for_interactions
+from .interaction import lead_choices_for_interactions
 from .lead_forms import LeadAdminForm
+from .lead_links import ConvertedLeadMixin
+from .timeline import LeadTimelineMixin
 
 # Where the lead came from (issue 21): set by the capture and the import, read-only here.
 ATTRIBUTION_FIELDS = [
@@ -77,7 +79,14 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, CrmModelAdmin):
+class LeadAdmin(
+    ConvertedLeadMixin,
+    LeadTimelineMixin,
+    CrmImportExportMixin,
+    LeadConversionMixin,
+    IndexedSearchMixin,
+    CrmModelAdmin,
+):
     resource_classes = [LeadResource]
     form = LeadAdminForm
     list_display = [
@@ -94,7 +103,6 @@ class LeadAdmin(CrmImportExportMixin, LeadConversionMixin, IndexedSearchMixin, C
     search_fields = ["first_name", "last_name", "email", "phone", "company"]
     search_help_text = _("Search by name, e-mail or phone (typed any way).")
     autocomplete_fields = ["campaign"]
-    inlines = [InteractionInline]
     actions = ["convert_leads"]
     actions_detail = ["convert_lead_detail"]
     readonly_fields = ["created_at", "updated_at", "converted_at", *ATTRIBUTION_READONLY]

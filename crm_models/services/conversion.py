@@ -15,10 +15,11 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm_models.documents import validate_contract_document
@@ -138,6 +139,17 @@ def lead_convert(*, lead_id: int, acting_user: UserLike, contract: ContractData)
     return _lead_convert(
         lead_id=lead_id, acting_user=acting_user, contract=contract, lock=_LeadLock(acting_user)
     )
+
+
+def conversion_summary(*, contract: str, service: str, amount: Decimal) -> str:
+    """The note a conversion leaves on the lead's timeline, in the site's
+    language (LANGUAGE_CODE), not the converting user's: the timeline is
+    shared by the whole team, so a note must not change language with
+    whoever happened to convert the lead."""
+    with translation.override(settings.LANGUAGE_CODE):
+        amount_text = formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+        amount_text = f"{amount_text}\u00a0{getattr(settings, 'CURRENCY_SYMBOL', '₽')}"
+        return str(CONVERSION_SUMMARY) % {"contract": contract, "service": service, "amount": amount_text}
 
 
 def _lead_convert(
@@ -287,8 +299,9 @@ def _lead_convert_statements(
         kind=InteractionKind.NOTE,
         happened_at=now,
         author=acting_user,
-        summary=str(CONVERSION_SUMMARY)
-        % {"contract": new_contract.name, "service": contract.service.name, "amount": contract.amount},
+        summary=conversion_summary(
+            contract=new_contract.name, service=contract.service.name, amount=contract.amount
+        ),
     )
     lead.status = LeadStatus.CONVERTED
     lead.converted_at = now

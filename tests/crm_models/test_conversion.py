@@ -129,7 +129,7 @@ def test_converts_lead_into_customer_with_contract(manager: User, lead: Lead, se
     interaction = Interaction.objects.get(lead=lead)
     assert (interaction.kind, interaction.author_id) == (InteractionKind.NOTE, manager.pk)
     assert interaction.summary == (
-        "Converted to a customer: contract “Audit — Ivan Petrov” for Audit, amount 1500.00."
+        "Converted to a customer: contract “Audit — Ivan Petrov” for Audit, amount 1,500.00\u00a0₽."
     )
     for model, pk in [
         (Customer, customer.pk),

@@ -45,23 +45,24 @@ def test_operator_creates_a_lead_and_logs_an_interaction(
 
     row.get_by_role("link", name="Vera Zvonkova").click()
     page.wait_for_url(re.compile(rf"/admin/crm_models/lead/{lead.pk}/change/"))
-    page.get_by_role("link", name="Interaction timeline").click()
-    page.get_by_text("Add another Interaction").click()
-    page.select_option("select[name=interactions-0-kind]", InteractionKind.CALL.value)
-    page.fill("textarea[name=interactions-0-summary]", "Called back: wants a quote for SEO")
-    page.locator("button[name=_continue]").click()
+    page.get_by_role("tab", name="Interaction timeline").click()
+    page.get_by_label("Kind").select_option(InteractionKind.CALL.value)
+    page.get_by_label("What happened").fill("Called back: wants a quote for SEO")
+    page.get_by_role("button", name="Add to the timeline").click()
 
     page.wait_for_url(re.compile(rf"/admin/crm_models/lead/{lead.pk}/change/"))
+    expect(page.locator("main, #main, body").first).to_contain_text("Added to the timeline: call.")
     interaction = Interaction.objects.get(lead=lead)
     assert (interaction.kind, interaction.author.username, interaction.summary) == (
         InteractionKind.CALL,
         "operator",
         "Called back: wants a quote for SEO",
     )
-    page.get_by_role("link", name="Interaction timeline").click()
-    expect(page.locator("textarea[name=interactions-0-summary]")).to_have_value(
-        "Called back: wants a quote for SEO"
-    )
+    page.get_by_role("tab", name="Interaction timeline").click()
+    entry = page.locator(f"[data-interaction='{interaction.pk}']")
+    expect(entry).to_contain_text("Called back: wants a quote for SEO")
+    expect(entry).to_contain_text("Olga Operatorova")
+    screenshot("lead-timeline")
 
 
 def test_operator_cannot_open_another_operators_lead(
