@@ -424,9 +424,15 @@ def import_sample_build(*, table: Table, clean: CleanFile, plan: ImportPlan, lim
     file column, the field it fills (or none: ignored); per row, what happens
     to it and each value as it will be stored, or the cell's error."""
     spec = clean.spec
-    model = {ImportRecord.Kind.LEAD: Lead, ImportRecord.Kind.SERVICE: Service}.get(
-        ImportRecord.Kind(spec.kind), Campaign
-    )
+    model = {
+        ImportRecord.Kind.LEAD: Lead,
+        ImportRecord.Kind.SERVICE: Service,
+        ImportRecord.Kind.CAMPAIGN: Campaign,
+        ImportRecord.Kind.SPEND: AdSpend,
+    }[ImportRecord.Kind(spec.kind)]
+    if spec.prepare is not None:
+        # The header row as the cleaning found it (an ad report's title lines left out).
+        table = spec.prepare(table)
     by_position = {position: name for name, position in map_header(spec, table.header).items()}
     places = {column.name: place for place, column in enumerate(spec.columns, start=1)}
     columns = [

@@ -24,8 +24,9 @@ LIST_QUERIES = 2
 # The options of a related-model dropdown filter (owner, account manager, service).
 FILTER_CHOICES = 1
 # The chosen option of an autocomplete filter (owner), shown by name: unfold's
-# filter reads it twice (its form field, then its widget).
-SELECTED_CHOICE = 2
+# filter reads it twice (its form field, then its widget), and its chip above
+# the list once more.
+SELECTED_CHOICE = 3
 # The dates of the oldest and newest leads of a channel the lead list is
 # filtered by (admin/lead.py, LeadChannelFilter).
 CHANNEL_DATES = 1

@@ -143,8 +143,12 @@ def test_revert_is_validated_like_the_change_form(
     )
 
     assert response.status_code == 200
+    # The same message as the change form's: on the field, without opening a colleague's lead.
     assert response.context["adminform"].form.errors == {
-        "__all__": ["A lead with this e-mail already exists."]
+        "email": [
+            "A lead with this e-mail already exists. It belongs to a colleague's lead that you "
+            "cannot open; ask an administrator to give it to you."
+        ]
     }
     lead.refresh_from_db()
     assert lead.email == "olga@example.ru"
