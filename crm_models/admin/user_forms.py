@@ -59,7 +59,9 @@ def permissions_by_model(permissions: Any) -> list[tuple[str, str]]:
         # gettext: a model without a verbose name (admin-charts' link and cache
         # tables) has one made of its class name, outside any catalogue but ours.
         model_name = (
-            capfirst(gettext(str(model._meta.verbose_name_plural))) if model else permission.content_type.model
+            capfirst(gettext(str(model._meta.verbose_name_plural)))
+            if model
+            else permission.content_type.model
         )
         action, _sep, _rest = permission.codename.partition("_")
         text = DEFAULT_ACTIONS.get(action) if _rest == permission.content_type.model else None
