@@ -116,7 +116,7 @@ def test_marketer_sets_up_a_campaign_imports_its_leads_and_exports_them(
     assert leads.get(email="petr.zimin@example.ru").phone == "+79173000001"
     assert ImportRecord.objects.count() == 2
 
-    page.locator("a[x-on\\:click='filterOpen = true']").click()
+    page.locator("#filter-toggle").click()
     pick_autocomplete(page, "campaign__id__exact", "Telegram")
     page.get_by_role("button", name="Apply Filters").click()
     page.wait_for_url(re.compile(rf"campaign__id__exact={campaign.pk}"))
