@@ -268,7 +268,7 @@ def login(page: Page) -> Callable[[str], Page]:
     def log_in(username: str) -> Page:
         response = submit_login_form(page, username)
         if response is None:
-            # Seen on session 6's machine in about one full run in six, always
+            # Seen on these 2-core machines in about one full run in six, always
             # on a module's first login (a freshly launched browser): after
             # the form's submit the browser saw no navigation at all within
             # the timeout, while PostgreSQL logged no lock wait and the same
