@@ -207,9 +207,24 @@ class Lead(TimeStampedModel):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="owned_leads",
-        help_text=_("The operator responsible for this lead."),
+        help_text=_("The operator responsible for this lead. Empty: in the queue every operator sees."),
         db_index=False,
+        null=True,
+        blank=True,
     )
+    lost_reason = models.ForeignKey(
+        "crm_models.LostReason",
+        verbose_name=_("lost reason"),
+        on_delete=models.PROTECT,
+        related_name="leads",
+        null=True,
+        blank=True,
+        help_text=_("Required when the lead is lost."),
+    )
+    # The due time of the lead's earliest open follow-up, kept by the
+    # follow-up service: the list's next-step column and follow-up filter
+    # read it from the lead's row instead of joining every follow-up.
+    next_follow_up_at = models.DateTimeField(_("next step"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True, editable=False)
     source = models.CharField(
@@ -235,7 +250,7 @@ class Lead(TimeStampedModel):
     )
     last_touch_at = models.DateTimeField(_("latest touch at"), null=True, blank=True, editable=False)
 
-    history = history_records("campaign", "owner")
+    history = history_records("campaign", "owner", "lost_reason")
     objects = LeadQuerySet.as_manager()
 
     class Meta:
@@ -292,6 +307,11 @@ class Lead(TimeStampedModel):
                 condition=models.Q(phone="") | models.Q(phone__startswith="+"),
                 name="lead_phone_e164",
                 violation_error_message=_("The phone must be stored in international format."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="lost") | models.Q(lost_reason__isnull=False),
+                name="lead_lost_has_reason",
+                violation_error_message=_("Choose why the lead was lost."),
             ),
         ]
 
@@ -522,3 +542,12 @@ class ImportRecord(models.Model):
 # The capture and spend models live in their own module (issue 21); imported
 # here so that Django finds them in the app's models module.
 from .capture_models import AdSpend, CaptureOutcome, CaptureSubmission, LeadForm  # noqa: E402, F401
+from .workflow_models import (  # noqa: E402, F401
+    AssignmentRule,
+    AssignmentRuleMember,
+    AssignmentStrategy,
+    FollowUp,
+    LostReason,
+    Notification,
+    UserPreferences,
+)

@@ -101,7 +101,8 @@ class LeadQuerySet(ScopedQuerySet):
         if sees_everything(user) or has_role(user, Role.MARKETER, Role.MANAGER):
             return self.all()
         if has_role(user, Role.OPERATOR):
-            return self.filter(owner=user)
+            # Their own leads and the unassigned queue they take leads from.
+            return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True))
         return self.none()
 
     def open_for_interactions(self, user: UserLike) -> Self:
@@ -158,4 +159,47 @@ class AdSpendQuerySet(ScopedQuerySet):
     def visible_to(self, user: UserLike) -> Self:
         if sees_everything(user) or has_role(user, Role.MARKETER, Role.MANAGER):
             return self.all()
+        return self.none()
+
+
+class FollowUpQuerySet(ScopedQuerySet):
+    """Follow-ups: an operator's on their own leads, a manager's on their own
+    customers' leads (the interaction scope), and anyone's own as assignee."""
+
+    def visible_to(self, user: UserLike) -> Self:
+        if sees_everything(user):
+            return self.all()
+        scope = _interaction_lead_scope(user, "lead")
+        if scope is None:
+            return self.none()
+        return self.filter(scope | models.Q(assignee=user))
+
+    def open(self) -> Self:
+        return self.filter(done_at__isnull=True)
+
+
+class AssignmentRuleQuerySet(ScopedQuerySet):
+    """Assignment rules: administrators manage them, marketers read them."""
+
+    def visible_to(self, user: UserLike) -> Self:
+        if sees_everything(user) or has_role(user, Role.MARKETER):
+            return self.all()
+        return self.none()
+
+
+class LostReasonQuerySet(ScopedQuerySet):
+    """Reference data every role may read; permissions decide the rest."""
+
+    def visible_to(self, user: UserLike) -> Self:
+        if user.is_authenticated and user.is_active:
+            return self.all()
+        return self.none()
+
+
+class NotificationQuerySet(ScopedQuerySet):
+    """Notifications: each user's own only, administrators included."""
+
+    def visible_to(self, user: UserLike) -> Self:
+        if user.is_authenticated and user.is_active:
+            return self.filter(user=user)
         return self.none()

@@ -17,6 +17,7 @@ from crm_models.models import (
     Lead,
     LeadForm,
     LeadStatus,
+    LostReason,
     Service,
 )
 from crm_models.roles import Role
@@ -73,6 +74,11 @@ class LeadFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     status = LeadStatus.NEW
     owner = factory.SubFactory(UserFactory, role=Role.OPERATOR)
+    # A lost lead needs a reason (a database constraint): one of those the
+    # migrations start with.
+    lost_reason = factory.LazyAttribute(
+        lambda lead: LostReason.objects.get(name="Other") if lead.status == LeadStatus.LOST else None
+    )
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

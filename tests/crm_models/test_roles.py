@@ -68,19 +68,29 @@ CAPTURE_AND_SPEND = (
     | {"view_capturesubmission", "retry_capturesubmission", "import_adspend", "export_adspend"}
 )
 
+WORKFLOW_ADMINISTRATOR = (
+    crud("lostreason") | crud("assignmentrule") | crud("followup") | {"view_notification"}
+)
+FOLLOW_UPS = crud("followup", {"add", "change", "view"}) | {"view_lostreason"}
+
 EXTRA: dict[Role, set[str]] = {
     # dashboards.0001_admin_charts: chart data for the roles that see campaign metrics;
     # crm_models.0003_importrecord: the audit of imports, read-only in the admin;
     # crm_models.0014_capture_and_spend: web forms, their requests, ad spend.
     # dashboards.0005_chart_definitions_for_administrators: administrators edit chart definitions.
+    # crm_models.0015_workflow: lost reasons, assignment rules, follow-ups.
     Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"}
     | CAPTURE_AND_SPEND
+    | WORKFLOW_ADMINISTRATOR
     | crud("dashboardstats")
     | crud("dashboardstatscriteria")
     | crud("criteriatostatsm2m")
     | {"view_cachedvalue", "delete_cachedvalue"},
-    Role.MARKETER: {"view_dashboardstats", "view_importrecord"} | CAPTURE_AND_SPEND,
-    Role.MANAGER: {"view_dashboardstats", "view_adspend"},
+    Role.MARKETER: {"view_dashboardstats", "view_importrecord"}
+    | CAPTURE_AND_SPEND
+    | {"view_assignmentrule", "view_lostreason"},
+    Role.OPERATOR: FOLLOW_UPS,
+    Role.MANAGER: {"view_dashboardstats", "view_adspend"} | FOLLOW_UPS,
 }
 
 

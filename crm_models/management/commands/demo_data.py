@@ -34,6 +34,7 @@ from crm_models.models import (
     Lead,
     LeadSource,
     LeadStatus,
+    LostReason,
     Service,
 )
 from crm_models.roles import Role
@@ -160,6 +161,7 @@ LEAD_COLUMNS = [
     "converted_at",
     "campaign_id",
     "owner_id",
+    "lost_reason_id",
 ]
 CUSTOMER_COLUMNS = ["id", "created_at", "updated_at", "account_manager_id", "lead_id"]
 CONTRACT_COLUMNS = [
@@ -283,6 +285,8 @@ class Command(BaseCommand):
             campaigns = self.create_campaigns(services)
         self.operators = [users["operator"], users["operator2"]]
         self.managers = [users["manager"], users["manager2"]]
+        # The reasons the migrations start with (0015_workflow).
+        self.lost_reasons = list(LostReason.objects.filter(is_active=True).order_by("pk"))
         with transaction.atomic():
             self.create_capture_demo(campaigns, users["operator"])
             self.create_ad_spend(campaigns)
@@ -454,6 +458,9 @@ class Command(BaseCommand):
                     campaign=campaign,
                     status=status,
                     owner=self.operators[number % len(self.operators)],
+                    lost_reason=self.lost_reasons[number % len(self.lost_reasons)]
+                    if status == LeadStatus.LOST
+                    else None,
                     created_at=created,
                     converted_at=created + timedelta(days=rng.randint(1, 20))
                     if status == LeadStatus.CONVERTED
@@ -576,6 +583,7 @@ class Command(BaseCommand):
         leads, customers = tables[Lead], tables[Customer]
         contracts, interactions = tables[Contract], tables[Interaction]
         operator_ids = [user.pk for user in self.operators]
+        lost_reason_ids = [reason.pk for reason in self.lost_reasons]
         manager_ids = [user.pk for user in self.managers]
         for number in numbers:
             first_ru, first_en = rng.choice(FIRST_NAMES)
@@ -608,6 +616,7 @@ class Command(BaseCommand):
                     converted_at,
                     campaign.pk,
                     owner_id,
+                    lost_reason_ids[number % len(lost_reason_ids)] if status == LeadStatus.LOST else None,
                 ],
                 created,
             )
