@@ -5,6 +5,8 @@ the reminders those steps send.
 Field names follow DESIGN.md ("Owners, assignment and follow-ups").
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -208,6 +210,28 @@ class FollowUp(TimeStampedModel):
     def is_overdue(self) -> bool:
         return self.done_at is None and self.due_at < timezone.now()
 
+    def schedule_reminder(self) -> None:
+        """Set when the reminder is due (the due time minus the assignee's
+        offset) and mark it unsent; call it whenever due_at or the assignee
+        changes. Saving is the caller's."""
+        self.remind_at = self.due_at - timedelta(minutes=reminder_offset_minutes(self.assignee_id))
+        self.reminded_at = None
+
+
+DEFAULT_REMINDER_OFFSET_MINUTES = 15
+
+
+def reminder_offset_minutes(user_id: int | None) -> int:
+    """How long before a step is due its assignee wants the reminder."""
+    if user_id is None:
+        return DEFAULT_REMINDER_OFFSET_MINUTES
+    offset = (
+        UserPreferences.objects.filter(user_id=user_id)
+        .values_list("reminder_offset_minutes", flat=True)
+        .first()
+    )
+    return DEFAULT_REMINDER_OFFSET_MINUTES if offset is None else offset
+
 
 class Notification(models.Model):
     """An in-admin message to a user (the bell): a follow-up's reminder."""
@@ -269,7 +293,7 @@ class UserPreferences(models.Model):
     )
     reminder_offset_minutes = models.PositiveIntegerField(
         _("remind me (minutes before)"),
-        default=15,
+        default=DEFAULT_REMINDER_OFFSET_MINUTES,
         validators=[MaxValueValidator(7 * 24 * 60)],
         help_text=_("How long before a follow-up is due its reminder arrives."),
     )
