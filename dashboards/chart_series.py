@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from admin_tools_stats.models import CriteriaToStatsM2M, Interval, get_charts_timezone, rrule_list
 from datetime_truncate import truncate
-from django.db.models import DateField, F, Sum
+from django.db.models import Case, DateField, F, IntegerField, Sum, Value, When
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -158,19 +158,35 @@ def _split_series(
     field = SPLIT_FIELDS[split.criteria.dynamic_criteria_field_name]
     value_of = dict(Campaign.objects.order_by().values_list("pk", field))
     labels, names = _series_labels(split, field, value_of)
+    # Each row's series, summed in the database: campaign ids by series name
+    # (a top N's "other" holds most campaigns: a year by day has a row per
+    # campaign and day, too many to bring back one by one).
+    campaigns_of: dict[int, list[int]] = {}
+    for campaign_id, value in value_of.items():
+        if value in labels:
+            campaigns_of.setdefault(names.index(labels[value]), []).append(campaign_id)
     grain = Grain.DAY if interval in DAY_INTERVALS else Grain.MONTH
     rows = (
         LeadRollup.objects.filter(grain=grain, day__gte=first_day, day__lte=last_day)
-        .annotate(bucket=_bucket(interval))
-        .values_list("bucket", "campaign_id")
+        .annotate(
+            bucket=_bucket(interval),
+            series=Case(
+                *(
+                    When(campaign_id__in=ids, then=Value(index))
+                    for index, ids in sorted(campaigns_of.items())
+                ),
+                default=Value(-1),
+                output_field=IntegerField(),
+            ),
+        )
+        .values_list("bucket", "series")
         .annotate(leads=Sum("leads"))
     )
     series: Series = {}
-    for bucket_day, campaign_id, leads in rows:
+    for bucket_day, index, leads in rows:
         bucket = series.setdefault(_bucket_time(bucket_day), {})
-        value = value_of.get(campaign_id)
-        if value in labels:
-            bucket[labels[value]] = bucket.get(labels[value], 0) + leads
+        if index >= 0:
+            bucket[names[index]] = bucket.get(names[index], 0) + leads
     for time, bucket in series.items():
         series[time] = {name: bucket.get(name, 0) for name in names}
     _fill_missing_buckets(series, names, time_since, time_until, interval)
