@@ -19,6 +19,10 @@ markup, and its page runs that answer as an inline script. Only its CSV view is
 kept; `chart_data` answers the same parameters with plain JSON
 (`ChartSeriesView`), which dashboards/static/dashboards/admin_charts.js draws
 with unfold's Chart.js, so a name is only ever text.
+
+Both views read the definition as a LeadChartDefinition (dashboards/models.py):
+lead counts come from the rollup tables (dashboards/chart_series.py), so a
+bounded request is answered without grouping the lead table.
 """
 
 import datetime
