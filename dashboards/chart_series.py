@@ -157,14 +157,14 @@ def _split_series(
 ) -> Series:
     field = SPLIT_FIELDS[split.criteria.dynamic_criteria_field_name]
     value_of = dict(Campaign.objects.order_by().values_list("pk", field))
-    labels, names = _series_labels(split, field, value_of)
-    # Each row's series, summed in the database: campaign ids by series name
-    # (a top N's "other" holds most campaigns: a year by day has a row per
-    # campaign and day, too many to bring back one by one).
+    position_of, names = _series_positions(split, field, value_of)
+    # Each row's series, summed in the database: campaign ids by series (a top
+    # N's "other" holds most campaigns, and a year by day has a row per
+    # campaign and day: too many to bring back one by one).
     campaigns_of: dict[int, list[int]] = {}
     for campaign_id, value in value_of.items():
-        if value in labels:
-            campaigns_of.setdefault(names.index(labels[value]), []).append(campaign_id)
+        if value in position_of:
+            campaigns_of.setdefault(position_of[value], []).append(campaign_id)
     grain = Grain.DAY if interval in DAY_INTERVALS else Grain.MONTH
     rows = (
         LeadRollup.objects.filter(grain=grain, day__gte=first_day, day__lte=last_day)
@@ -172,8 +172,8 @@ def _split_series(
             bucket=_bucket(interval),
             series=Case(
                 *(
-                    When(campaign_id__in=ids, then=Value(index))
-                    for index, ids in sorted(campaigns_of.items())
+                    When(campaign_id__in=ids, then=Value(position))
+                    for position, ids in sorted(campaigns_of.items())
                 ),
                 default=Value(-1),
                 output_field=IntegerField(),
@@ -182,28 +182,39 @@ def _split_series(
         .values_list("bucket", "series")
         .annotate(leads=Sum("leads"))
     )
-    series: Series = {}
-    for bucket_day, index, leads in rows:
-        bucket = series.setdefault(_bucket_time(bucket_day), {})
-        if index >= 0:
-            bucket[names[index]] = bucket.get(names[index], 0) + leads
-    for time, bucket in series.items():
-        series[time] = {name: bucket.get(name, 0) for name in names}
+    sums: dict[datetime.datetime, list[int]] = {}
+    for bucket_day, position, leads in rows:
+        values = sums.setdefault(_bucket_time(bucket_day), [0] * len(names))
+        if position >= 0:
+            values[position] += leads
+    first_position = {name: names.index(name) for name in names}
+    series: Series = {
+        time: {name: values[first_position[name]] for name in names} for time, values in sums.items()
+    }
     _fill_missing_buckets(series, names, time_since, time_until, interval)
     return series
 
 
-def _series_labels(
+def _series_positions(
     split: CriteriaToStatsM2M, field: str, value_of: Mapping[int, Any]
-) -> tuple[dict[Any, Any], list[Any]]:
-    """Each campaign field value's series name, and the series in the package's
-    order: for a top N "other" first (every value with leads outside the N
-    best, ranked by leads of all time), then the values (for a top N the best
-    first, otherwise every value of a campaign in the field's order), then
-    None (no value; a lead's campaign is never empty)."""
+) -> tuple[dict[Any, int], list[Any]]:
+    """The series in the package's order, and the position of each campaign
+    field value's series among them: for a top N "other" first (every value
+    with leads outside the N best, ranked by leads of all time), then the values
+    (for a top N the best first, otherwise every campaign's value in the
+    field's order), then None (no value; a lead's campaign is never empty).
+    A series is named by the value's display name in the request's language,
+    as a string (the package keeps it lazy; it writes and compares it as text).
+    Two values of one name (a campaign named "other") share a series."""
     display = dict(getattr(Campaign._meta.get_field(field), "choices", None) or [])
-    labels: dict[Any, Any] = {}
     names: list[Any] = []
+    position_of: dict[Any, int] = {}
+
+    def add(value: Any, name: Any) -> None:
+        if name not in names:
+            names.append(name)
+        position_of[value] = names.index(name)
+
     if split.count_limit:
         per_campaign = (
             LeadRollup.objects.filter(grain=Grain.MONTH)
@@ -220,16 +231,15 @@ def _series_labels(
             key=lambda value: (-totals[value], str(value)),
         )
         shown = ranked[: split.count_limit]
-        labels.update(dict.fromkeys(ranked[split.count_limit :], OTHER_KEY))
         names.append(OTHER_KEY)
+        for value in ranked[split.count_limit :]:
+            position_of[value] = 0
     else:
         shown = list(Campaign.objects.values_list(field, flat=True).distinct().order_by(field))
     for value in shown:
-        labels[value] = display.get(value, value)
-        names.append(labels[value])
-    labels[None] = None
-    names.append(None)
-    return labels, names
+        add(value, str(display[value]) if value in display else value)
+    add(None, None)
+    return position_of, names
 
 
 def _fill_missing_buckets(

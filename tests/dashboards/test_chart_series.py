@@ -5,6 +5,7 @@ shipped lead chart, interval and split, as each role that reads charts, and
 without reading the lead table."""
 
 import datetime
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -259,3 +260,26 @@ def test_a_chart_request_takes_a_fixed_number_of_queries(
         response = warm_session.get(url("chart_data", graph_key, "weeks", "2024-12-01", "2025-03-31", series))
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("view", ["chart_data", "chart_csv"])
+def test_channel_names_in_russian_are_the_same_bytes(
+    leads: list[Campaign],
+    view: str,
+    manager: User,
+    client_for: Callable[[User], Client],
+    package_only: Callable[[], None],
+) -> None:
+    client = client_for(manager)
+    client.cookies["django_language"] = "ru"
+    split = chart_queries("leads_by_channel")[-1]
+    address = url(view, "leads_by_channel", "weeks", "2024-12-04", "2025-03-12", split)
+    answer = client.get(address)
+    package_only()
+    cache.clear()
+
+    text = answer.content.decode()
+    assert "Поисковая реклама" in (
+        json.dumps(answer.json(), ensure_ascii=False) if view == "chart_data" else text
+    )
+    assert answer.content == client.get(address).content
