@@ -283,3 +283,14 @@ def test_channel_names_in_russian_are_the_same_bytes(
         json.dumps(answer.json(), ensure_ascii=False) if view == "chart_data" else text
     )
     assert answer.content == client.get(address).content
+
+
+def test_a_narrower_scope_is_left_to_the_package(leads: list[Campaign], operator: User) -> None:
+    # The chart URLs refuse operators (test_charts.py); were one to get here, the
+    # rollups (every lead) would not answer for their own leads.
+    chart = LeadChartDefinition.objects.get(graph_key="leads_by_campaign")
+    arguments = package_arguments(
+        "months", "2024-11-01", "2025-04-30", chart_queries("leads_by_campaign")[-1]
+    )
+
+    assert chart_series.lead_chart_series(chart, *arguments, operator) is None
