@@ -28,6 +28,7 @@ here is by the series' value, so the same request always draws the same chart.
 from __future__ import annotations
 
 import datetime
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -187,10 +188,7 @@ def _split_series(
         values = sums.setdefault(_bucket_time(bucket_day), [0] * len(names))
         if position >= 0:
             values[position] += leads
-    first_position = {name: names.index(name) for name in names}
-    series: Series = {
-        time: {name: values[first_position[name]] for name in names} for time, values in sums.items()
-    }
+    series: Series = {time: dict(zip(names, values, strict=True)) for time, values in sums.items()}
     _fill_missing_buckets(series, names, time_since, time_until, interval)
     return series
 
@@ -199,22 +197,15 @@ def _series_positions(
     split: CriteriaToStatsM2M, field: str, value_of: Mapping[int, Any]
 ) -> tuple[dict[Any, int], list[Any]]:
     """The series in the package's order, and the position of each campaign
-    field value's series among them: for a top N "other" first (every value
-    with leads outside the N best, ranked by leads of all time), then the values
-    (for a top N the best first, otherwise every campaign's value in the
-    field's order), then None (no value; a lead's campaign is never empty).
-    A series is named by the value's display name in the request's language,
-    as a string (the package keeps it lazy; it writes and compares it as text).
-    Two values of one name (a campaign named "other") share a series."""
+    field value's series among them, built as the package builds its choices:
+    the values (for a top N the N with most leads of all time, best first;
+    otherwise every campaign's value in the field's order), the key "None" for
+    no value (a lead's campaign is never empty), and for a top N the key
+    "other" moved first, for every value with leads outside the N. A value
+    whose text is one of these keys loses its own series to it, as in the
+    package. A series is named by the value's display name in the request's
+    language, as a string (the package keeps it lazy and uses it as text)."""
     display = dict(getattr(Campaign._meta.get_field(field), "choices", None) or [])
-    names: list[Any] = []
-    position_of: dict[Any, int] = {}
-
-    def add(value: Any, name: Any) -> None:
-        if name not in names:
-            names.append(name)
-        position_of[value] = names.index(name)
-
     if split.count_limit:
         per_campaign = (
             LeadRollup.objects.filter(grain=Grain.MONTH)
@@ -231,14 +222,26 @@ def _series_positions(
             key=lambda value: (-totals[value], str(value)),
         )
         shown = ranked[: split.count_limit]
-        names.append(OTHER_KEY)
-        for value in ranked[split.count_limit :]:
-            position_of[value] = 0
     else:
         shown = list(Campaign.objects.values_list(field, flat=True).distinct().order_by(field))
-    for value in shown:
-        add(value, str(display[value]) if value in display else value)
-    add(None, None)
+    choices: OrderedDict[Any, tuple[Any, Any]] = OrderedDict(
+        (value, (value, str(display[value]) if value in display else value)) for value in shown
+    )
+    choices[NONE_KEY] = (None, None)
+    if split.count_limit:
+        choices[OTHER_KEY] = (ranked[split.count_limit :], OTHER_KEY)
+        choices.move_to_end(OTHER_KEY, last=False)
+    names: list[Any] = []
+    position_of: dict[Any, int] = {}
+    position_of_name: dict[Any, int] = {}
+    for key, (values, name) in choices.items():
+        if key == "":
+            continue
+        if name not in position_of_name:
+            position_of_name[name] = len(names)
+            names.append(name)
+        for value in values if isinstance(values, list) else [values]:
+            position_of[value] = position_of_name[name]
     return position_of, names
 
 

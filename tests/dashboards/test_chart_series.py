@@ -302,3 +302,23 @@ def test_the_contract_amount_chart_stays_with_the_package(marketer: User) -> Non
     arguments = package_arguments("months", "2024-11-01", "2025-04-30", "")
 
     assert chart_series.lead_chart_series(chart, *arguments[:4], "Sum", None, marketer) is None
+
+
+@pytest.mark.parametrize("name", ["other", "None"])
+def test_a_campaign_named_like_a_package_series(
+    leads: list[Campaign], name: str, operator: User, marketer: User
+) -> None:
+    # The package's choices are keyed by the value: a campaign called "other"
+    # or "None" in the top ten loses its series to the package's own.
+    LeadFactory.create_batch(
+        20, campaign=CampaignFactory(name=name), owner=operator, created_at=at("2025-01-20")
+    )
+    chart = DashboardStats.objects.get(graph_key="leads_by_campaign")
+    arguments = package_arguments(
+        "months", "2024-11-01", "2025-04-30", chart_queries("leads_by_campaign")[-1]
+    )
+    expected = DashboardStats.get_multi_time_series(chart, *arguments, marketer)
+
+    answer = chart_series.lead_chart_series(chart, *arguments, marketer)
+
+    assert ordered(answer) == ordered(expected)
