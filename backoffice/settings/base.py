@@ -224,12 +224,6 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# --- django-admin-charts ----------------------------------------------------
-ADMIN_CHARTS_D3_JS_PATH = "vendor/d3/d3.min.js"
-ADMIN_CHARTS_NVD3_JS_PATH = "vendor/nvd3/nv.d3.min.js"
-ADMIN_CHARTS_NVD3_CSS_PATH = "vendor/nvd3/nv.d3.min.css"
-ADMIN_CHARTS_USE_JQUERY = False
-
 # --- dashboards -----------------------------------------------------------------
 # Seconds the campaign figures of a period stay cached (shared cache); 0 turns it off.
 # Only where they are aggregated from the base tables (SQLite): on PostgreSQL the
