@@ -25,6 +25,7 @@ from crm_models.admin.history_display import ReadableHistoryContextHelper
 from crm_models.admin.keys import can_be_key, valid_pk_or_404
 from crm_models.admin.library_hooks import MissingRowIs404Mixin
 from crm_models.admin.list_rows import row_checkbox
+from crm_models.admin.localized_fields import MoneyFormField, MoneyInput
 from crm_models.admin.relations import PlainTextRelationsMixin
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
@@ -158,6 +159,8 @@ class CrmModelAdmin(
     # Named, not only found by Django's per-app lookup: import-export's list
     # template extends the one set here (the filter chips).
     change_list_template = "admin/crm_models/change_list.html"
+    # Amounts in the user's language in the inputs too (admin/localized_fields.py).
+    formfield_overrides = {models.DecimalField: {"form_class": MoneyFormField, "widget": MoneyInput}}
 
     class Media:
         js = ["crm_models/a11y.js"]
