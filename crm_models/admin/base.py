@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
@@ -90,6 +91,9 @@ class ScopedAdminMixin(MissingRowIs404Mixin):
             kwargs["widget"] = KeyCheckingAutocompleteSelect(
                 db_field,
                 self.admin_site,  # type: ignore[attr-defined]
+                # select2 copies the select's title onto the combobox it draws,
+                # which screen readers otherwise announce without a name.
+                attrs={"title": capfirst(db_field.verbose_name)},
                 using=kwargs.get("using"),
             )
         if "queryset" not in kwargs:
