@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -15,8 +16,8 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
 
 from crm_models.selectors.metrics import (
     CampaignMetrics,
@@ -59,7 +60,10 @@ CHART_OPTIONS: dict[str, Any] = {
 
 
 def _chart_json(data: dict[str, Any]) -> dict[str, str]:
-    return {"data": json.dumps(data), "options": json.dumps(CHART_OPTIONS)}
+    # Chart.js writes the axes' numbers with Intl in this locale ("10 000 000"
+    # in Russian), not in the browser's.
+    options = {**CHART_OPTIONS, "locale": get_language() or settings.LANGUAGE_CODE}
+    return {"data": json.dumps(data), "options": json.dumps(options)}
 
 
 def _kpis(metrics: CampaignMetrics) -> list[dict[str, str]]:

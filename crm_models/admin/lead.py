@@ -22,6 +22,7 @@ from .importing import CrmImportExportMixin
 from .interaction import lead_choices_for_interactions
 from .lead_forms import LeadAdminForm
 from .lead_links import ConvertedLeadMixin
+from .localized_fields import PhoneFormField, PhoneInput
 from .timeline import LeadTimelineMixin
 
 # Where the lead came from (issue 21): set by the capture and the import, read-only here.
@@ -143,6 +144,12 @@ class LeadAdmin(
         if obj is not None and obj.status == LeadStatus.CONVERTED:
             readonly.append("status")
         return readonly
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "phone":
+            # Shown as "+7 916 000-04-18", typed any way (admin/localized_fields.py).
+            kwargs.update(form_class=PhoneFormField, widget=PhoneInput)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "status":

@@ -140,7 +140,10 @@ def test_action_opens_the_intermediate_page_with_defaults(
     ]
     body = response.content.decode()
     assert 'value="Audit — Ivan Petrov"' in body
-    assert f'<option value="{audit.pk}" data-price="1500.00" selected>Audit</option>' in body
+    assert (
+        f'<option value="{audit.pk}" data-price="1500.00" data-price-text="1,500.00" selected>Audit</option>'
+        in body
+    )
     assert 'enctype="multipart/form-data"' in body
     # unfold's script writes a chosen file's name into the first text input
     # three levels up: each file input needs its own placeholder there.

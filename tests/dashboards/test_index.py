@@ -1,5 +1,7 @@
 """The admin index as the dashboard: what each role sees, and its query count."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -190,3 +192,23 @@ def test_dashboard_says_which_spend_is_estimated_and_breaks_down_by_source_and_c
         ["(none)", "6", "3", "6,500\u00a0₽", "861\u00a0₽", "144\u00a0₽", "287\u00a0₽", "654.94\u00a0%"]
     ]
     assert [row[0] for row in dashboard["channel_table"]["rows"]] == ["E-mail", "Search", "Social media"]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_charts_write_numbers_in_the_users_language(
+    dataset: DataSet, language: str, marketer: User, client_for
+) -> None:
+    client: Client = client_for(marketer)
+    client.cookies["django_language"] = language
+
+    response = client.get("/admin/" + MARCH)
+
+    assert response.status_code == 200
+    charts = [
+        chart
+        for chart in (response.context["campaign_dashboard"] or {}).values()
+        if isinstance(chart, dict) and "options" in chart
+    ]
+    assert len(charts) == 3
+    for chart in charts:
+        assert json.loads(chart["options"])["locale"] == language
