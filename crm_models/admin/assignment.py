@@ -34,6 +34,7 @@ from crm_models.services.assignment import (
     leads_assign_by_rules,
     leads_assign_to,
     leads_take,
+    operators_phrase,
     owner_choices_for,
     user_display_name,
 )
@@ -86,7 +87,10 @@ def ownership_from_form(form: forms.Form, user: Any) -> ImportOwnership | None:
 
 # --- taking and assigning leads --------------------------------------------
 
-TOOK_MESSAGE = _("You took %(count)s lead(s).")
+def took_message(count: int) -> str:
+    return ngettext("You took %(count)s lead.", "You took %(count)s leads.", count) % {"count": count}
+
+
 TAKEN_BY_MESSAGE = _("“%(lead)s” was taken by %(user)s a moment earlier.")
 TAKEN_ALREADY_MESSAGE = _("“%(lead)s” already has an owner.")
 NOT_IN_QUEUE_MESSAGE = _("Only leads of the unassigned queue can be taken; nothing was taken.")
@@ -153,7 +157,7 @@ class LeadAssignmentMixin:
 
     def _report_take(self, request: HttpRequest, taken: int, lost_to: dict[int, str]) -> None:
         if taken:
-            self.message_user(request, TOOK_MESSAGE % {"count": taken}, messages.SUCCESS)  # type: ignore[attr-defined]
+            self.message_user(request, took_message(taken), messages.SUCCESS)  # type: ignore[attr-defined]
         names = {
             pk: f"{first} {last}".strip()
             for pk, first, last in Lead.objects.filter(pk__in=lost_to).values_list(
@@ -222,7 +226,7 @@ class LeadAssignmentMixin:
             self._report_take(request, 0, {pk: error.owner_name})
             # A colleague's lead now, out of this operator's sight: back to the list.
             return HttpResponseRedirect(self._changelist_url(request))
-        self.message_user(request, TOOK_MESSAGE % {"count": 1}, messages.SUCCESS)  # type: ignore[attr-defined]
+        self.message_user(request, took_message(1), messages.SUCCESS)  # type: ignore[attr-defined]
         return HttpResponseRedirect(self._change_url(pk))
 
     def _change_url(self, pk: int) -> str:
@@ -287,10 +291,10 @@ def rules_message(report: Any) -> str:
             % {"count": report.unplaced}
         )
     text = ngettext(
-        "%(count)s lead assigned to %(owners)s operator(s) by the rules",
-        "%(count)s leads assigned to %(owners)s operator(s) by the rules",
+        "%(count)s lead assigned to %(operators)s by the rules",
+        "%(count)s leads assigned to %(operators)s by the rules",
         report.assigned,
-    ) % {"count": report.assigned, "owners": report.owners}
+    ) % {"count": report.assigned, "operators": operators_phrase(report.owners)}
     if report.unplaced:
         text += ngettext(
             "; %(count)s matched no rule with a free member and kept its owner.",

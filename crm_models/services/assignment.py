@@ -459,7 +459,7 @@ class OwnerChoice(models.TextChoices):
     UNASSIGNED = "unassigned", _("Nobody: the unassigned queue")
 
 
-FORGED_OWNER_MESSAGE = _("You may not give the imported leads to another user.")
+FORGED_OWNER_MESSAGE = _("This choice of owner is not open to you.")
 MINE_NOT_OPERATOR_MESSAGE = _("Only operators own leads: choose the rules, an operator or the queue.")
 
 
