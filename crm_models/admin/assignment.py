@@ -87,6 +87,7 @@ def ownership_from_form(form: forms.Form, user: Any) -> ImportOwnership | None:
 
 # --- taking and assigning leads --------------------------------------------
 
+
 def took_message(count: int) -> str:
     return ngettext("You took %(count)s lead.", "You took %(count)s leads.", count) % {"count": count}
 
@@ -328,6 +329,20 @@ class AssignmentRuleMemberInline(TabularInline):
     fields = ["user", "today_display"]
     readonly_fields = ["today_display"]
     tab = False
+
+    # Members are part of the rule: the rule's permissions decide (as Django
+    # does for a many-to-many table of its own making).
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("crm_models.change_assignmentrule")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("crm_models.change_assignmentrule")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("crm_models.change_assignmentrule")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("crm_models.view_assignmentrule") or self.has_change_permission(request)
 
     @display(description=_("received today"))
     def today_display(self, obj: AssignmentRuleMember) -> int:

@@ -61,7 +61,13 @@ def test_a_user_who_is_not_an_operator_is_refused_and_nothing_changes(
 
     response = client_for(administrator).post(
         CHANGELIST,
-        {"action": "assign_leads", "_selected_action": [lead.pk], "assign": "1", "how": "user", "owner": marketer.pk},
+        {
+            "action": "assign_leads",
+            "_selected_action": [lead.pk],
+            "assign": "1",
+            "how": "user",
+            "owner": marketer.pk,
+        },
     )
 
     assert response.status_code == 200
@@ -104,7 +110,13 @@ def test_only_administrators_assign(role: str, request, operator2, client_for) -
 
     client_for(user).post(
         CHANGELIST,
-        {"action": "assign_leads", "_selected_action": [lead.pk], "assign": "1", "how": "user", "owner": operator2.pk},
+        {
+            "action": "assign_leads",
+            "_selected_action": [lead.pk],
+            "assign": "1",
+            "how": "user",
+            "owner": operator2.pk,
+        },
     )
 
     lead.refresh_from_db()

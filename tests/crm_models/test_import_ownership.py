@@ -106,7 +106,10 @@ def test_unassigned_leads_wait_in_the_queue(marketer, client_for, campaign) -> N
     [
         ({"owner_choice": "mine"}, {"owner_choice": ["This choice of owner is not open to you."]}),
         ({"owner_choice": "operator"}, {"owner": ["Choose the operator who gets the new leads."]}),
-        ({"owner_choice": "operator", "owner": "marketer"}, {"owner": ["Choose one of the active operators."]}),
+        (
+            {"owner_choice": "operator", "owner": "marketer"},
+            {"owner": ["Choose one of the active operators."]},
+        ),
         ({"owner_choice": "operator", "owner": "abc"}, {"owner": ["Choose one of the active operators."]}),
     ],
 )

@@ -50,7 +50,12 @@ def test_take_leads_gives_the_queue_leads_to_the_operator_with_history(operator,
     assert set(Lead.objects.values_list("owner_id", flat=True)) == {operator.pk}
     for lead in queued:
         change = lead.history.order_by("-history_id").first()
-        assert (change.history_type, change.history_user_id, change.owner_id, change.history_change_reason) == (
+        assert (
+            change.history_type,
+            change.history_user_id,
+            change.owner_id,
+            change.history_change_reason,
+        ) == (
             "~",
             operator.pk,
             operator.pk,
@@ -83,7 +88,9 @@ def test_take_leads_refuses_leads_outside_the_queue(operator, client_for) -> Non
 def test_a_colleagues_lead_that_was_never_in_the_queue_is_not_named(operator, operator2, client_for) -> None:
     hidden = LeadFactory(owner=operator2)
 
-    response = client_for(operator).post(CHANGELIST, {"action": "take_leads", "_selected_action": [hidden.pk]})
+    response = client_for(operator).post(
+        CHANGELIST, {"action": "take_leads", "_selected_action": [hidden.pk]}
+    )
 
     assert messages_of(response) == ["Only leads of the unassigned queue can be taken; nothing was taken."]
     hidden.refresh_from_db()
@@ -113,8 +120,14 @@ def test_the_take_button_shows_on_queue_leads_of_an_operator(operator, client_fo
     own = LeadFactory(owner=operator)
     client = client_for(operator)
 
-    assert take_url(queued).encode() in client.get(reverse("admin:crm_models_lead_change", args=[queued.pk])).content
-    assert take_url(own).encode() not in client.get(reverse("admin:crm_models_lead_change", args=[own.pk])).content
+    assert (
+        take_url(queued).encode()
+        in client.get(reverse("admin:crm_models_lead_change", args=[queued.pk])).content
+    )
+    assert (
+        take_url(own).encode()
+        not in client.get(reverse("admin:crm_models_lead_change", args=[own.pk])).content
+    )
 
 
 def test_the_take_button_takes_by_post_and_asks_by_get(operator, client_for) -> None:
