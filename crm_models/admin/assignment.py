@@ -367,11 +367,20 @@ class LostReasonAdmin(ScopedAdminMixin, ModelAdmin):
     """Reference data without a history table: the history page is Django's
     own (the admin log)."""
 
-    list_display = ["name_display", "name", "is_active"]
+    # The name as people read it (the starting reasons translated); the
+    # stored name is on the reason's page.
+    list_display = ["name_display", "is_active"]
     list_display_links = ["name_display"]
     search_fields = ["name"]
     fields = ["name", "is_active"]
+    readonly_fields = ["name_display"]
     list_filter_submit = True
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Readers see the name in their language.
+            return ["name_display", "is_active"]
+        return ["name", "is_active"]
 
     @display(description=_("shown as"), ordering="name")
     def name_display(self, obj: LostReason) -> str:

@@ -495,7 +495,11 @@ def import_ownership_check(*, ownership: ImportOwnership, user: UserLike) -> Non
             raise ValueError(str(MINE_NOT_OPERATOR_MESSAGE))
         raise ValueError(str(FORGED_OWNER_MESSAGE))
     if ownership.choice == OwnerChoice.OPERATOR:
-        owner = get_user_model().objects.filter(pk=ownership.owner_id).first()
+        owner = (
+            None
+            if ownership.owner_id is None
+            else get_user_model().objects.filter(pk=ownership.owner_id).first()
+        )
         if owner is None:
             raise ValueError(str(NOT_AN_OPERATOR_MESSAGE % {"user": f"#{ownership.owner_id}"}))
         operator_check(owner)
@@ -538,7 +542,7 @@ def import_ownership_summary(
             % {"count": shown}
         ]
     owner_id = user.pk if ownership.choice == OwnerChoice.MINE else ownership.owner_id
-    owner = get_user_model().objects.get(pk=owner_id)
+    owner = get_user_model().objects.get(pk=owner_id or 0)
     return [
         ngettext("%(count)s new lead goes to %(user)s.", "%(count)s new leads go to %(user)s.", count)
         % {"count": shown, "user": user_display_name(owner)}

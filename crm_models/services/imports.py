@@ -111,7 +111,7 @@ def import_confirm(
                 skipped_count=len(plan.skipped),
             )
             reason = CHANGE_REASON % {"pk": record.pk, "file": record.file_name}
-            writer = {
+            writer: Any = {
                 ImportRecord.Kind.LEAD: partial(_write_leads, ownership=ownership),
                 ImportRecord.Kind.SERVICE: _write_services,
                 ImportRecord.Kind.CAMPAIGN: _write_campaigns,
