@@ -96,7 +96,6 @@ TAKEN_BY_MESSAGE = _("“%(lead)s” was taken by %(user)s a moment earlier.")
 TAKEN_ALREADY_MESSAGE = _("“%(lead)s” already has an owner.")
 NOT_IN_QUEUE_MESSAGE = _("Only leads of the unassigned queue can be taken; nothing was taken.")
 OUT_OF_SCOPE_MESSAGE = _("Some of the selected leads are not yours to assign; nothing was assigned.")
-BAD_TARGET_MESSAGE = _("Choose an operator, or the assignment rules.")
 
 
 class AssignForm(forms.Form):
