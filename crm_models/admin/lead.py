@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import display
 
 from crm_models.models import Campaign, Lead, LeadStatus, LostReason
@@ -133,7 +132,9 @@ class LeadAdmin(
             ("status", ChoicesDropdownFilter),
             ("campaign", AutocompleteSelectFilter),
             ("campaign__channel", LeadChannelFilter),
-            ("lost_reason", RelatedDropdownFilter),
+            # Searched as you type, like the campaign: the empty filter is
+            # rendered without reading the reasons.
+            ("lost_reason", AutocompleteSelectFilter),
             ("created_at", RangeDateFilter),
         ]
         if sees_everything(request.user):
