@@ -139,6 +139,18 @@ class LeadAssignmentMixin:
     def has_assign_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return sees_everything(request.user) and request.user.has_perm("crm_models.change_lead")
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if (
+            obj is not None
+            and obj.owner_id is None
+            and has_role(request.user, Role.OPERATOR)
+            and not sees_everything(request.user)
+            and not has_role(request.user, Role.MANAGER)
+        ):
+            # An operator reads a lead of the queue; it is theirs to edit once taken.
+            return False
+        return super().has_change_permission(request, obj)  # type: ignore[misc]
+
     def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
         actions = super().get_actions_detail(request, object_id)  # type: ignore[misc]
         # The button shows on leads of the queue only (its view answers any lead).

@@ -263,3 +263,27 @@ def test_many_operators_clicking_at_once_one_wins() -> None:
     lead.refresh_from_db()
     assert lead.owner_id == winner.pk
     assert lead.history.count() == 2
+
+
+def test_an_operator_reads_a_queue_lead_and_edits_it_once_taken(operator, client_for) -> None:
+    lead = LeadFactory(owner=None, first_name="Old")
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_change", args=[lead.pk])
+    payload = {
+        "first_name": "New",
+        "last_name": lead.last_name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "campaign": lead.campaign_id,
+        "status": "new",
+        "interactions-TOTAL_FORMS": "0",
+        "interactions-INITIAL_FORMS": "0",
+    }
+
+    assert client.get(url).context["has_change_permission"] is False
+    assert client.post(url, payload).status_code == 403
+    client.post(take_url(lead))
+    assert client.post(url, payload).status_code == 302
+
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.owner_id) == ("New", operator.pk)
