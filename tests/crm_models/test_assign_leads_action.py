@@ -121,3 +121,23 @@ def test_only_administrators_assign(role: str, request, operator2, client_for) -
 
     lead.refresh_from_db()
     assert lead.owner_id is None
+
+
+def test_the_assign_and_take_pages_read_in_russian(administrator, operator, client_for) -> None:
+    from tests.backoffice.test_russian_pages import english_words
+
+    # Names are data: Russian ones, so that only the interface is checked.
+    for user, first, last in ((operator, "Ольга", "Петрова"), (administrator, "Иван", "Сидоров")):
+        user.first_name, user.last_name = first, last
+        user.save()
+    lead = LeadFactory(owner=None, first_name="Анна", last_name="Смирнова")
+    admin_client, operator_client = client_for(administrator), client_for(operator)
+    for client in (admin_client, operator_client):
+        client.cookies["django_language"] = "ru"
+
+    assign = admin_client.post(CHANGELIST, {"action": "assign_leads", "_selected_action": [lead.pk]})
+    take = operator_client.get(reverse("admin:crm_models_lead_take_lead_detail", args=[lead.pk]))
+
+    assert (assign.status_code, take.status_code) == (200, 200)
+    assert english_words(assign.content.decode()) == set()
+    assert english_words(take.content.decode()) == set()
