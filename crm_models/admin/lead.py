@@ -8,12 +8,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
-from crm_models.models import Campaign, Lead, LeadStatus
+from crm_models.models import Campaign, Lead, LeadStatus, LostReason
 from crm_models.normalization import format_phone
 from crm_models.resources import LeadResource
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
+from .assignment import LeadAssignmentMixin, lead_add_owner
 from .base import CrmModelAdmin, IndexedSearchMixin
 from .conversion import LeadConversionMixin
 from .display import nowrap, relative_time, status_badge
@@ -82,12 +83,16 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 @admin.register(Lead)
 class LeadAdmin(
     ConvertedLeadMixin,
+    LeadAssignmentMixin,
     LeadTimelineMixin,
     CrmImportExportMixin,
     LeadConversionMixin,
     IndexedSearchMixin,
     CrmModelAdmin,
 ):
+    class Media:
+        js = ["crm_models/js/post_action.js"]
+
     resource_classes = [LeadResource]
     form = LeadAdminForm
     list_display = [
@@ -104,8 +109,8 @@ class LeadAdmin(
     search_fields = ["first_name", "last_name", "email", "phone", "company"]
     search_help_text = _("Search by name, e-mail or phone (typed any way).")
     autocomplete_fields = ["campaign"]
-    actions = ["convert_leads"]
-    actions_detail = ["convert_lead_detail"]
+    actions = ["convert_leads", "take_leads", "assign_leads"]
+    actions_detail = ["convert_lead_detail", "take_lead_detail"]
     readonly_fields = ["created_at", "updated_at", "converted_at", *ATTRIBUTION_READONLY]
     fieldsets = [
         (
@@ -114,7 +119,7 @@ class LeadAdmin(
         ),
         (
             _("Pipeline"),
-            {"fields": ["campaign", "status", "owner", "notes"]},
+            {"fields": ["campaign", ("status", "lost_reason"), "owner", "notes"]},
         ),
         (_("Source"), {"fields": ATTRIBUTION_FIELDS, "classes": ["collapse"]}),
         (
@@ -128,6 +133,9 @@ class LeadAdmin(
             ("status", ChoicesDropdownFilter),
             ("campaign", AutocompleteSelectFilter),
             ("campaign__channel", LeadChannelFilter),
+            # Searched as you type, like the campaign: the empty filter is
+            # rendered without reading the reasons.
+            ("lost_reason", AutocompleteSelectFilter),
             ("created_at", RangeDateFilter),
         ]
         if sees_everything(request.user):
@@ -161,6 +169,8 @@ class LeadAdmin(
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "owner":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        if db_field.name == "lost_reason":
+            kwargs["queryset"] = LostReason.objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(
@@ -169,14 +179,11 @@ class LeadAdmin(
         form = super().get_form(request, obj, change, **kwargs)
         return type(form.__name__, (form,), {"request_user": request.user, "site_name": self.admin_site.name})
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("owner", request.user.pk)
-        return initial
-
     def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool) -> None:
         if not change and not obj.owner_id:
-            obj.owner = request.user  # type: ignore[assignment]
+            # An operator's own add stays theirs; a marketer's or an
+            # administrator's (owner left empty) goes by the assignment rules.
+            obj.owner_id = lead_add_owner(user=request.user, campaign_id=obj.campaign_id)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:

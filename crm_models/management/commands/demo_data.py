@@ -39,6 +39,7 @@ from crm_models.models import (
 )
 from crm_models.roles import Role
 from crm_models.views import DEMO_FORM_KEY, DEMO_UTM_CAMPAIGN
+from crm_models.workflow_models import AssignmentRule, AssignmentRuleMember, AssignmentStrategy
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - local demo only; refused in production
 DEMO_EMAIL_DOMAIN = "demo.example"
@@ -279,6 +280,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data and demo logins are never created in production.")
         self.rng = random.Random(options["seed"])  # noqa: S311 - demo data, not security
         self.today = timezone.localdate()
+        self.now = timezone.now()
         with transaction.atomic():
             users = self.create_users()
             services = self.create_services()
@@ -290,6 +292,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.create_capture_demo(campaigns, users["operator"])
             self.create_ad_spend(campaigns)
+            self.create_assignment_rules(campaigns)
         if options["leads"] > LARGE_MODE_THRESHOLD:
             with transaction.atomic():
                 self.operators += self.create_staff("operator_{:03d}", GENERATED_OPERATORS, Role.OPERATOR)
@@ -435,7 +438,38 @@ class Command(BaseCommand):
         span = max((last_day - campaign.start_date).days, 0)
         day = campaign.start_date + timedelta(days=self.rng.randint(0, span))
         moment = datetime.combine(day, time(self.rng.randint(8, 20), self.rng.randint(0, 59)))
-        return timezone.make_aware(moment)
+        return self.not_later_than_now(timezone.make_aware(moment))
+
+    def not_later_than_now(self, moment: datetime) -> datetime:
+        """Nothing in the demo happens after the command ran (today's leads
+        came in this morning, not tonight)."""
+        return min(moment, self.now - timedelta(minutes=1))
+
+    @staticmethod
+    def in_queue(number: int, status: str) -> bool:
+        """About one lead in ten waits in the unassigned queue: new ones only."""
+        return status == LeadStatus.NEW and number % 7 < 2
+
+    def create_assignment_rules(self, campaigns: list[Campaign]) -> None:
+        """Search leads go round the two demo operators (at most 40 a day
+        each); leads of every other channel to the one with fewer open leads."""
+        rules = [
+            ("Search ads", Channel.SEARCH, AssignmentStrategy.ROUND_ROBIN, 40),
+            ("Everything else", "", AssignmentStrategy.LEAST_BUSY, None),
+        ]
+        for position, (name, channel, strategy, capacity) in enumerate(rules, start=1):
+            rule, created = AssignmentRule.objects.get_or_create(
+                name=name,
+                defaults={
+                    "position": position,
+                    "channel": channel,
+                    "strategy": strategy,
+                    "daily_capacity": capacity,
+                },
+            )
+            if created:
+                for operator in self.operators[:2]:
+                    AssignmentRuleMember.objects.create(rule=rule, user=operator)
 
     def create_batch(self, campaigns: list[Campaign], start: int, stop: int) -> None:
         rng = self.rng
@@ -457,12 +491,14 @@ class Command(BaseCommand):
                     company=rng.choice(COMPANIES),
                     campaign=campaign,
                     status=status,
-                    owner=self.operators[number % len(self.operators)],
+                    owner=None
+                    if self.in_queue(number, status)
+                    else self.operators[number % len(self.operators)],
                     lost_reason=self.lost_reasons[number % len(self.lost_reasons)]
                     if status == LeadStatus.LOST
                     else None,
                     created_at=created,
-                    converted_at=created + timedelta(days=rng.randint(1, 20))
+                    converted_at=self.not_later_than_now(created + timedelta(days=rng.randint(1, 20)))
                     if status == LeadStatus.CONVERTED
                     else None,
                 )
@@ -478,12 +514,14 @@ class Command(BaseCommand):
         customers = []
         interactions = []
         for lead in leads:
-            for _ in range(rng.randint(0, 2)):
+            for _ in range(rng.randint(0, 2) if lead.owner else 0):
                 interactions.append(
                     Interaction(
                         lead=lead,
                         kind=rng.choice(InteractionKind.values),
-                        happened_at=lead.created_at + timedelta(hours=rng.randint(1, 72)),
+                        happened_at=self.not_later_than_now(
+                            lead.created_at + timedelta(hours=rng.randint(1, 72))
+                        ),
                         summary=rng.choice(SUMMARIES),
                         author=lead.owner,
                     )
@@ -595,12 +633,14 @@ class Command(BaseCommand):
             draw = rng.random() * running
             status = next(s for s, edge in zip(statuses, cumulative, strict=True) if draw < edge)
             converted_at = (
-                created + timedelta(days=rng.randint(1, 20)) if status == LeadStatus.CONVERTED else None
+                self.not_later_than_now(created + timedelta(days=rng.randint(1, 20)))
+                if status == LeadStatus.CONVERTED
+                else None
             )
             # Staff by blocks of len(campaigns) leads, not number % staff: that would
             # tie each operator to a few campaigns, and so to a few date ranges.
             block = number // len(campaigns)
-            owner_id = operator_ids[block % len(operator_ids)]
+            owner_id = None if self.in_queue(number, status) else operator_ids[block % len(operator_ids)]
             lead_id = leads.add(
                 [
                     None,
@@ -620,8 +660,8 @@ class Command(BaseCommand):
                 ],
                 created,
             )
-            for _ in range(rng.randint(0, 2)):
-                happened = created + timedelta(hours=rng.randint(1, 72))
+            for _ in range(rng.randint(0, 2) if owner_id else 0):
+                happened = self.not_later_than_now(created + timedelta(hours=rng.randint(1, 72)))
                 interactions.add(
                     [
                         None,
