@@ -19,7 +19,7 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import DropdownFilter
 from unfold.decorators import display
 
-from crm_models.models import Lead
+from crm_models.models import InteractionKind, Lead
 from crm_models.roles import sees_everything
 from crm_models.services.followups import (
     ASSIGNEE_NOT_ALLOWED_MESSAGE,
@@ -77,13 +77,14 @@ class FollowUpAdminForm(forms.ModelForm):
             self.fields["assignee"].help_text = _(
                 "Empty: the lead's owner, or its customer's account manager."
             )
-        if "kind" in self.fields:
-            self.fields["kind"].choices = [
-                (value, label) for value, label in self.fields["kind"].choices if value in PLANNED_KINDS
+        kind = self.fields.get("kind")
+        if isinstance(kind, forms.ChoiceField):
+            kind.choices = [
+                (value, label) for value, label in InteractionKind.choices if value in PLANNED_KINDS
             ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         lead: Lead | None = cleaned.get("lead") or (self.instance.lead if self.instance.lead_id else None)
         if lead is None:
             return cleaned
@@ -95,16 +96,10 @@ class FollowUpAdminForm(forms.ModelForm):
             if assignee_id is None:
                 self.add_error("assignee", ValidationError(NO_ASSIGNEE_MESSAGE, code="assignee"))
                 return cleaned
-            self.instance.assignee_id = assignee_id
+            cleaned["assignee"] = get_user_model().objects.get(pk=assignee_id)
         elif not sees_everything(user) and assignee.pk not in (default_id, user.pk):
             self.add_error("assignee", ValidationError(ASSIGNEE_NOT_ALLOWED_MESSAGE, code="assignee"))
         return cleaned
-
-    def _post_clean(self) -> None:
-        keep = self.instance.assignee_id
-        super()._post_clean()
-        if self.cleaned_data.get("assignee") is None and keep:
-            self.instance.assignee_id = keep
 
 
 @admin.register(FollowUp)

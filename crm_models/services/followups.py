@@ -8,6 +8,7 @@ may not see raises `FollowUp.DoesNotExist`, which the views answer with 404.
 """
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,7 +40,7 @@ PLANNED_KINDS = (InteractionKind.CALL, InteractionKind.EMAIL, InteractionKind.ME
 # "Later today" moves a step this far from now.
 LATER_TODAY = timedelta(hours=2)
 
-DONE_SUMMARIES = {
+DONE_SUMMARIES: dict[str, Any] = {
     InteractionKind.CALL: _("Call done"),
     InteractionKind.EMAIL: _("E-mail sent"),
     InteractionKind.MEETING: _("Meeting held"),
