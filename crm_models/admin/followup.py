@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import DropdownFilter
 from unfold.decorators import display
@@ -37,6 +38,9 @@ from .display import relative_time
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateTimeFilter
 
 NOTE_CHARS = 80
+STATE_OPEN = pgettext_lazy("follow-up state", "Open")
+STATE_OVERDUE = pgettext_lazy("follow-up state", "Overdue")
+STATE_DONE = pgettext_lazy("follow-up state", "Done")
 
 
 class FollowUpProgressFilter(DropdownFilter):
@@ -44,7 +48,7 @@ class FollowUpProgressFilter(DropdownFilter):
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Done"))]
+        return [("open", STATE_OPEN), ("overdue", STATE_OVERDUE), ("done", STATE_DONE)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -114,7 +118,7 @@ class FollowUpAdmin(CrmModelAdmin):
     readonly_fields = ["done_at", "interaction", "created_by", "created_at"]
     fieldsets = [
         (None, {"fields": ["lead", "kind", "due_at", "assignee", "note"]}),
-        (_("Done"), {"fields": ["done_at", "interaction", "created_by", "created_at"]}),
+        (_("Completion"), {"fields": ["done_at", "interaction", "created_by", "created_at"]}),
     ]
 
     def get_list_filter(self, request: HttpRequest) -> list:
@@ -190,5 +194,5 @@ class FollowUpAdmin(CrmModelAdmin):
     @display(description=_("state"), label={"done": "success", "overdue": "danger", "open": "info"})
     def state(self, obj: FollowUp) -> tuple[str, str]:
         if obj.done_at is not None:
-            return ("done", str(_("Done")))
-        return ("overdue", str(_("Overdue"))) if obj.is_overdue else ("open", str(_("Open")))
+            return ("done", str(STATE_DONE))
+        return ("overdue", str(STATE_OVERDUE)) if obj.is_overdue else ("open", str(STATE_OPEN))
