@@ -50,6 +50,8 @@ def my_day_view(request: HttpRequest) -> HttpResponse:
         "sections": my_day(user=request.user),
         "reschedule_choices": Reschedule.CHOICES,
         "next_in_days": NEXT_IN_DAYS,
+        # The step's forms post to <my_day_url><id>/done/ and .../reschedule/ (my_day_urls).
+        "my_day_url": reverse("admin:crm_models_my_day"),
         "followup_add_url": reverse("admin:crm_models_followup_add"),
         "followup_list_url": reverse("admin:crm_models_followup_changelist"),
     }
