@@ -278,6 +278,9 @@ class Lead(TimeStampedModel):
             # The follow-up filters (a range of next-step times) and the list
             # sorted by the next step.
             models.Index(fields=["next_follow_up_at", "-created_at", "-id"], name="lead_next_step_idx"),
+            # The same filters in an operator's list (their own leads): at a
+            # million leads the capped count took 160 ms on the index above.
+            models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_step_idx"),
         ]
         constraints = [
             # With the pattern operator class the same index also answers the

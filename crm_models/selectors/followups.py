@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,14 +63,24 @@ def stale_days() -> dict[str, int]:
 def stale_q(now: datetime | None = None) -> Q:
     """Stale leads: of a status in settings.CRM_STALE_DAYS, with no next step,
     created and last touched (an interaction) more than that status's days
-    ago. No status configured: none."""
+    ago. No status configured: none.
+
+    One NOT EXISTS whose cutoff follows the lead's status, so PostgreSQL runs
+    it as an anti-join probing each lead's latest interactions; one subquery
+    per status inside an OR was run as a list of every recent interaction."""
     now = now or timezone.now()
-    condition = Q(pk__in=[])
-    for status, days in stale_days().items():
-        cutoff = now - timedelta(days=days)
-        recent = Interaction.objects.filter(lead=OuterRef("pk"), happened_at__gte=cutoff)
-        condition |= Q(status=status, created_at__lt=cutoff) & ~Q(Exists(recent))
-    return Q(next_follow_up_at__isnull=True) & condition
+    cutoffs = {status: now - timedelta(days=days) for status, days in stale_days().items()}
+    if not cutoffs:
+        return Q(pk__in=[])
+    created = Q(pk__in=[])
+    for status, cutoff in cutoffs.items():
+        created |= Q(status=status, created_at__lt=cutoff)
+    cutoff_of_status = Case(
+        *(When(Exact(OuterRef("status"), status), then=Value(cutoff)) for status, cutoff in cutoffs.items()),
+        output_field=models.DateTimeField(),
+    )
+    touched = Interaction.objects.filter(lead=OuterRef("pk"), happened_at__gte=cutoff_of_status)
+    return Q(next_follow_up_at__isnull=True) & created & ~Q(Exists(touched))
 
 
 def lead_is_stale(
