@@ -1,5 +1,6 @@
 """The admin index and the campaign report. Display only: every number comes
-from `crm_models.selectors.metrics`; this module picks what a role may see and
+from `crm_models.selectors.metrics` (and the follow-up cards from
+`crm_models.selectors.followups`); this module picks what a role may see and
 formats it."""
 
 import json

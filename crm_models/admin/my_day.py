@@ -25,6 +25,7 @@ VIEW_PERMISSION = "crm_models.view_followup"
 NEXT_IN_DAYS = 3
 DONE_MESSAGE = gettext_lazy("Done: %(step)s. It is on the lead's timeline.")
 DONE_NEXT_MESSAGE = gettext_lazy("Done: %(step)s. Next step planned for %(when)s.")
+UNKNOWN_NEXT_MESSAGE = gettext_lazy("The next step can be planned 3 days on; nothing was changed.")
 RESCHEDULED_MESSAGE = gettext_lazy("Moved: %(step)s, now due %(when)s.")
 
 
@@ -69,7 +70,11 @@ def _errors(error: ValidationError | PermissionDenied) -> str:
 @require_POST
 def follow_up_done_view(request: HttpRequest, object_id: str) -> HttpResponse:
     """POST: mark the step done (optionally planning the next one NEXT_IN_DAYS on)."""
-    next_in_days = NEXT_IN_DAYS if request.POST.get("next") == str(NEXT_IN_DAYS) else None
+    posted_next = request.POST.get("next")
+    if posted_next not in (None, str(NEXT_IN_DAYS)):
+        messages.error(request, str(UNKNOWN_NEXT_MESSAGE))
+        return _back(request)
+    next_in_days = NEXT_IN_DAYS if posted_next else None
     try:
         follow_up, following = follow_up_complete(
             follow_up_id=_key(object_id), user=request.user, next_in_days=next_in_days

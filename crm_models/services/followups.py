@@ -184,6 +184,9 @@ def follow_up_complete(
     if not summary:
         done = str(DONE_SUMMARIES.get(follow_up.kind, DONE_SUMMARIES[InteractionKind.NOTE]))
         summary = f"{done}: {follow_up.note}" if follow_up.note else done
+    # Written here rather than through interaction_log: the step's assignee
+    # records it even when the lead is outside their interaction scope (an
+    # administrator gave them the step).
     interaction = Interaction(
         lead_id=follow_up.lead_id,
         kind=follow_up.kind,

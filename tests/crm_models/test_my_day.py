@@ -176,6 +176,21 @@ def test_hidden_and_unknown_steps_answer_404(
     assert (hidden.done_at, hidden.due_at) == (None, day["someone_elses"].due_at)
 
 
+def test_an_unknown_next_step_is_refused_and_nothing_changes(
+    day: dict[str, FollowUp], operator: User, client_for: Callable[[User], Client]
+) -> None:
+    target = day["today"]
+    response = client_for(operator).post(
+        reverse("admin:crm_models_followup_done", args=[target.pk]), {"next": "400"}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "The next step can be planned 3 days on; nothing was changed."
+    ]
+    target.refresh_from_db()
+    assert target.done_at is None
+    assert Interaction.objects.count() == 0
+
+
 def test_get_is_not_allowed(
     day: dict[str, FollowUp], operator: User, client_for: Callable[[User], Client]
 ) -> None:
