@@ -82,6 +82,12 @@ UNFOLD = {
                 "title": _("Overview"),
                 "items": [
                     {
+                        "title": _("My day"),
+                        "icon": "today",
+                        "link": reverse_lazy("admin:crm_models_my_day"),
+                        "permission": _can("crm_models.view_followup"),
+                    },
+                    {
                         "title": _("Dashboard"),
                         "icon": "dashboard",
                         "link": reverse_lazy("admin:index"),
@@ -109,6 +115,12 @@ UNFOLD = {
                         "icon": "contract",
                         "link": reverse_lazy("admin:crm_models_contract_changelist"),
                         "permission": _can("crm_models.view_contract"),
+                    },
+                    {
+                        "title": _("Follow-ups"),
+                        "icon": "event_upcoming",
+                        "link": reverse_lazy("admin:crm_models_followup_changelist"),
+                        "permission": _can("crm_models.view_followup"),
                     },
                     {
                         "title": _("Interactions"),

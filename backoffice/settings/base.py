@@ -142,6 +142,10 @@ TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 
+# A lead of these statuses with no next step and no interaction for this many
+# days is flagged stale in the lead list (issue 20).
+CRM_STALE_DAYS = {"new": 2, "in_progress": 7, "qualified": 14}
+
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]

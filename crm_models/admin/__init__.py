@@ -1,10 +1,23 @@
-from . import campaign, capture, contract, customer, import_record, interaction, lead, service, spend, users
+from . import (
+    campaign,
+    capture,
+    contract,
+    customer,
+    followup,
+    import_record,
+    interaction,
+    lead,
+    service,
+    spend,
+    users,
+)
 
 __all__ = [
     "campaign",
     "capture",
     "contract",
     "customer",
+    "followup",
     "import_record",
     "interaction",
     "lead",

@@ -21,6 +21,7 @@ from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import lead_choices_for_interactions
+from .lead_follow_ups import LeadFollowUpMixin
 from .lead_forms import LeadAdminForm
 from .lead_links import ConvertedLeadMixin
 from .localized_fields import PhoneFormField, PhoneInput
@@ -84,6 +85,7 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 class LeadAdmin(
     ConvertedLeadMixin,
     LeadAssignmentMixin,
+    LeadFollowUpMixin,
     LeadTimelineMixin,
     CrmImportExportMixin,
     LeadConversionMixin,
@@ -102,6 +104,7 @@ class LeadAdmin(
         "campaign",
         "status_label",
         "owner",
+        "next_step",
         "created",
     ]
     list_display_links = ["full_name_display"]
@@ -137,6 +140,7 @@ class LeadAdmin(
             # rendered without reading the reasons.
             ("lost_reason", AutocompleteSelectFilter),
             ("created_at", RangeDateFilter),
+            *self.follow_up_filters,
         ]
         if sees_everything(request.user):
             # Searched as you type: a company with a million leads has hundreds
@@ -196,9 +200,9 @@ class LeadAdmin(
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        if request.GET.get("model_name") == "interaction":
-            # Autocomplete for an interaction's lead: only leads whose timeline
-            # this user works on.
+        if request.GET.get("model_name") in ("interaction", "followup"):
+            # Autocomplete for an interaction's or a follow-up's lead: only
+            # leads whose timeline this user works on.
             queryset = queryset & lead_choices_for_interactions(request)
         return super().get_search_results(request, queryset, search_term)
 

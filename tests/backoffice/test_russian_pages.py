@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from crm_models.models import Channel, InteractionKind, LeadStatus
 from crm_models.roles import Role
+from crm_models.services.followups import follow_up_plan
 from tests.factories import (
     CampaignFactory,
     ContractFactory,
@@ -184,6 +185,11 @@ def russian_data(scoped_users: dict[str, User], marketer: User) -> None:
         happened_at=timezone.now(),
         author=manager,
     )
+    # Steps overdue and due later, so "My day" and the follow-up list have rows.
+    follow_up_plan(
+        lead=lead, user=operator, due_at=timezone.now() - timedelta(hours=1), note="Уточнить смету"
+    )
+    follow_up_plan(lead=customer.lead, user=manager, due_at=timezone.now() + timedelta(days=2))
 
 
 def admin_pages(client: Client) -> Iterator[str]:
@@ -193,6 +199,9 @@ def admin_pages(client: Client) -> Iterator[str]:
     if client.get(report).status_code == 200:
         yield report
     yield reverse("admin:password_change")
+    my_day = reverse("admin:crm_models_my_day")
+    if client.get(my_day).status_code == 200:
+        yield my_day
     for app in index.context["app_list"]:
         if app["app_label"] == CHART_BUILDER:
             continue

@@ -82,7 +82,8 @@ def test_operator_index_query_count(
     dataset: DataSet, operator: User, client_for, django_assert_num_queries
 ) -> None:
     client = client_for(operator)
-    with django_assert_num_queries(6):
+    # and three counts of the follow-up cards (overdue, due today, stale)
+    with django_assert_num_queries(9):
         response = client.get("/admin/" + MARCH)
     assert response.status_code == 200
 
@@ -143,9 +144,10 @@ def test_second_load_reads_the_figures_from_the_cache(
 ) -> None:
     client_for(marketer).get("/admin/" + MARCH)
     # a manager sees the same (all) campaign metrics: the entry is shared
-    # (one query more than before the charts offered their series choices)
+    # (one query more than before the charts offered their series choices),
+    # plus the manager's three follow-up cards (overdue, due today, contracts ending)
     client = client_for(manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         response = client.get("/admin/" + MARCH)
     assert response.status_code == 200
     assert "6,500\u00a0₽" in response.content.decode()

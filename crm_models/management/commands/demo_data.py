@@ -131,6 +131,13 @@ SUMMARIES = [
 
 
 LARGE_MODE_THRESHOLD = 10_000
+# Notes of the demo's planned steps.
+FOLLOW_UP_NOTES = [
+    "Call back about the quote",
+    "Send the price list and the contract draft",
+    "Confirm the meeting time",
+    "Ask whether the budget was approved",
+]
 
 DEMO_FORM_NAME = "Demo landing page"
 # The utm_source of each channel's demo leads and spend (the usual values of Russian ad platforms).
@@ -302,6 +309,10 @@ class Command(BaseCommand):
         else:
             created = self.create_leads(campaigns, options["leads"], options["batch_size"])
         self.fill_utm_sources()
+        with transaction.atomic():
+            self.create_follow_ups(
+                [users["operator"], users["operator2"], users["manager"], users["manager2"]]
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Service.objects.count()} services, {Campaign.objects.count()} campaigns, "
@@ -309,6 +320,51 @@ class Command(BaseCommand):
                 f"{Contract.objects.count()} contracts. Logins: {', '.join(u[0] for u in DEMO_USERS)} / '{DEMO_PASSWORD}'."
             )
         )
+
+    def create_follow_ups(self, assignees: list[User]) -> None:
+        """Overdue, due-today and next-week steps for each demo operator and
+        manager (on leads they own or their customers' leads), so "My day" has
+        work on the first login. Created now, through the service that keeps
+        each lead's next step; a user who has steps already gets none."""
+        from crm_models.selectors.followups import day_bounds
+        from crm_models.services.followups import follow_up_leads_for, follow_up_plan
+        from crm_models.workflow_models import FollowUp
+
+        now, _start, end = day_bounds()
+        left_today = end - now
+        moments = [
+            now - timedelta(days=1, hours=2),
+            now - timedelta(hours=3),
+            now + left_today / 3,
+            now + left_today * 2 / 3,
+            now + timedelta(days=7),
+            now + timedelta(days=8, hours=1),
+        ]
+        kinds = [InteractionKind.CALL, InteractionKind.EMAIL, InteractionKind.CALL, InteractionKind.MEETING]
+        for user in assignees:
+            if FollowUp.objects.filter(assignee=user).exists():
+                continue
+            # An operator's steps on their open leads, a manager's on their customers'.
+            statuses = (
+                [LeadStatus.CONVERTED]
+                if user.groups.filter(name=Role.MANAGER).exists()
+                else [LeadStatus.NEW, LeadStatus.IN_PROGRESS, LeadStatus.QUALIFIED]
+            )
+            leads = list(
+                follow_up_leads_for(user)
+                .filter(status__in=statuses)
+                .exclude(phone="")
+                .order_by("-created_at", "-id")[: len(moments)]
+            )
+            for index, (lead, due_at) in enumerate(zip(leads, moments, strict=False)):
+                follow_up_plan(
+                    lead=lead,
+                    user=user,
+                    due_at=due_at,
+                    kind=kinds[index % len(kinds)],
+                    note=FOLLOW_UP_NOTES[index % len(FOLLOW_UP_NOTES)],
+                    assignee_id=user.pk,
+                )
 
     def create_users(self) -> dict[str, User]:
         users = {}
