@@ -1,9 +1,8 @@
 """An operator's day: they sign in and land on "My day", call the lead of an
 overdue step (its phone as a tel: link), mark the step done, plan the next
-step from the lead's page and find it in "My day".
-
-Taking a lead from the unassigned queue, where such a day starts, belongs to
-the queue's take action and is tested with it."""
+step from the lead's page and find it in "My day"; then they take a new lead
+from the unassigned queue with the lead page's button (one click, sent as a
+POST by post_action.js)."""
 
 import re
 from collections.abc import Callable
@@ -12,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from crm_models.models import Interaction
+from crm_models.models import Interaction, Lead
 from crm_models.workflow_models import FollowUp
 
 from .conftest import BROWSER_DB
@@ -64,3 +63,14 @@ def test_operators_day(login: Callable[[str], Page], screenshot: Callable[..., o
     upcoming = page.locator(f"#my-day-upcoming tr[data-follow-up='{planned.pk}']")
     expect(upcoming).to_contain_text("Send the quote we talked about")
     expect(upcoming).to_contain_text(lead.full_name)
+
+    # A new lead from the unassigned queue (the demo data keeps one).
+    queued = Lead.objects.filter(owner__isnull=True).order_by("pk").first()
+    assert queued is not None
+    page.goto(f"/admin/crm_models/lead/{queued.pk}/change/")
+    page.locator("a[data-crm-post=take]").click()
+    page.wait_for_url(re.compile(rf"/admin/crm_models/lead/{queued.pk}/change/"))
+    expect(page.locator("main, #main, body").first).to_contain_text("You took 1 lead.")
+    expect(page.locator("a[data-crm-post=take]")).to_have_count(0)
+    queued.refresh_from_db()
+    assert queued.owner_id == operator.pk
