@@ -45,6 +45,11 @@ TERMS = [
     "55-00-01",
     "8 916 555-01-01",
     "+7 (916) 5550002",
+    # Characters a text search query reads as its own syntax, typed as text.
+    "o'bri d'",
+    "o'brien\\x",
+    "a&b (hold",
+    "!x:* |",
     "zorro elena",
 ]
 
@@ -66,6 +71,7 @@ PEOPLE = [
     ("Élodie", "Moreau", "", "elodie@example.com"),
     ("Élodie", "Petrova", "Morel", ""),
     ("Vera", "Morozova", "", "e_e%vera@example.com"),
+    ("D'Arcy", "O'Brien\\x", "A&B (Holding) | !x:*", ""),
 ]
 
 
