@@ -28,10 +28,12 @@ LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
 DECLARE
     word text;
     prefixes text[] := '{}';
+    count integer := 0;
 BEGIN
     FOREACH word IN ARRAY string_to_array($1, ' ') LOOP
         FOR n IN 1..length(word) LOOP
-            prefixes := prefixes || left(word, n);
+            count := count + 1;
+            prefixes[count] := left(word, n);
         END LOOP;
     END LOOP;
     RETURN array_to_tsvector(prefixes);
