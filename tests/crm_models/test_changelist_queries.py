@@ -381,3 +381,38 @@ def test_a_column_showing_another_row_sorts_by_its_name_both_ways(
         "Zed",
         "Zed",
     ]
+
+
+def test_a_long_searched_list_reads_its_page_rows_by_key_alone(
+    operator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the counted rows the page's keys are read under the list's
+    conditions, then its rows by those keys alone, with the related rows the
+    list shows: the search is not run a second time for a page of rows."""
+    from django.contrib.admin import site
+
+    from crm_models.admin import changelist
+
+    leads = [
+        LeadFactory(owner=operator, first_name="Ivan", last_name=f"Petrov{number}") for number in range(7)
+    ]
+    LeadFactory(owner=operator, first_name="Olga", last_name="Petrova")
+    monkeypatch.setattr(changelist, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(site._registry[Lead], "list_per_page", 3)
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"q": "ivan petr", "p": "2"})
+    cl = response.context["cl"]
+    newest_first = sorted(leads, key=lambda lead: (lead.created_at, lead.pk), reverse=True)
+    assert [lead.pk for lead in cl.result_list] == [lead.pk for lead in newest_first[3:6]]
+    assert cl.paginator.estimated
+    assert cl.multi_page
+    keys, rows = (query["sql"] for query in queries.captured_queries[-2:])
+    assert "petr" in keys.lower()
+    # The related rows in the same query; no search condition.
+    assert "crm_models_campaign" in rows
+    assert "auth_user" in rows
+    assert "petr" not in rows.lower()
+    assert "crm_word_prefixes" not in rows
+    assert "LIKE" not in rows
