@@ -157,6 +157,12 @@ class CrmChangeList(UnfoldChangeList):
             self.result_count = paginator.count
             self.multi_page = paginator.num_pages > 1
             self.can_show_all = not paginator.estimated and self.result_count <= self.list_max_show_all
+        if isinstance(paginator, CappedCountPaginator) and paginator.estimated:
+            # unfold's title line states "N results" whenever N differs from
+            # the full count (not counted here): with a count that stopped at
+            # the limit it would state the limit as the number of rows. The
+            # footer says "more than" or "about" instead.
+            self.full_result_count = self.result_count
 
     def get_ordering_field(self, field_name: str) -> Any:
         try:

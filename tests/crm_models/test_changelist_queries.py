@@ -416,3 +416,25 @@ def test_a_long_searched_list_reads_its_page_rows_by_key_alone(
     assert "petr" not in rows.lower()
     assert "crm_word_prefixes" not in rows
     assert "LIKE" not in rows
+
+
+def test_the_title_never_states_a_stopped_count_as_the_number_of_rows(
+    operator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the counted rows the footer says "more than N rows"; the title
+    line beside the list's name does not say "N results" then. Under the
+    limit a search still says how many rows it found."""
+    from crm_models.admin import changelist
+
+    for number in range(6):
+        LeadFactory(owner=operator, first_name="Ivan", last_name=f"Petrov{number}")
+    LeadFactory(owner=operator, first_name="Olga", last_name="Sokolova")
+    monkeypatch.setattr(changelist, "COUNT_LIMIT", 4)
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    for params in ({}, {"q": "ivan"}):
+        page = client.get(url, params).content.decode()
+        assert "more than 4 rows" in page
+        assert " results (" not in page
+    page = client.get(url, {"q": "olga"}).content.decode()
+    assert "1 result (" in page
