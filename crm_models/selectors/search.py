@@ -30,6 +30,9 @@ from crm_models.normalization import normalize_email, phone_search_term
 
 # More words than this only slow the query down.
 MAX_SEARCH_WORDS = 6
+# PostgreSQL's limit on a text search word, in bytes (the searched fields are
+# far shorter).
+MAX_LEXEME_BYTES = 2046
 # A phone is found by the end of its number from this many digits on.
 PHONE_END_DIGITS = 4
 # What a phone number may be typed with besides its digits.
@@ -100,6 +103,10 @@ class HasWords(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:  # type: ignore[override]
         if connection.vendor == "postgresql":
+            if any(len(word.encode()) > MAX_LEXEME_BYTES for word in self.words):
+                # Longer than any word a row can hold, and than a text search
+                # query takes (PostgreSQL refuses it).
+                return "FALSE", []
             joined, params = self.text.joined(compiler)
             return f"{words_sql(joined)} @@ %s::tsquery", [*params, all_words_query(self.words)]
         sql, params = compiler.compile(self.text)
