@@ -7,7 +7,7 @@ history for all of them) and a 10,000-lead one. Each page is requested with the
 test client (in-process, so "server time" is Django + PostgreSQL, no network):
 first as the project serves it, then with Django's defaults (exact COUNT(*) of
 the filtered and of the whole list, icontains search, "-pk" tie-breaker, the
-sort indexes of migration 0012 and the search indexes of 0013 and 0015
+sort indexes of migration 0012 and the search indexes of 0013 and 0017
 dropped inside a rolled-back transaction, the lead channel filter without its
 date bounds).
 Prints the median of RUNS requests and the query count of each. The two
@@ -373,7 +373,7 @@ def django_defaults() -> Iterator[None]:
     search_indexes = [
         *importlib.import_module("crm_models.migrations.0012_sort_indexes").SORT_INDEXES,
         *importlib.import_module("crm_models.migrations.0013_trigram_search_indexes").SEARCH_INDEXES,
-        *importlib.import_module("crm_models.migrations.0015_word_search_indexes").WORD_INDEXES,
+        *importlib.import_module("crm_models.migrations.0017_word_search_indexes").WORD_INDEXES,
     ]
     admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
     # The channel filter without its date bounds.

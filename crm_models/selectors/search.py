@@ -10,7 +10,7 @@ one letter.
   "example.com", "смирнова анна").
 
 On PostgreSQL the words are matched on a GIN index of the beginnings of the
-text's words (migration 0015), the same expression `HasWords` writes: the
+text's words (migration 0017), the same expression `HasWords` writes: the
 database function crm_word_prefixes turns the text into a tsvector holding
 every beginning of every word as it is (no parser, no stemming), so that a
 typed word is one key of the index, and a search of two common words reads
@@ -52,13 +52,13 @@ def fold(text: str) -> str:
 
 def folded_sql(joined: str) -> str:
     """The SQL of SearchText on PostgreSQL over the SQL of the joined fields
-    (also migration 0015's index expressions)."""
+    (also migration 0017's index expressions)."""
     return f"translate(lower({joined}), '{FOLD_FROM}', '{FOLD_TO}')"
 
 
 def words_sql(joined: str) -> str:
     """The beginnings of the words of the joined fields as a tsvector: the
-    expression HasWords matches and migration 0015 indexes."""
+    expression HasWords matches and migration 0017 indexes."""
     return f"crm_word_prefixes({folded_sql(joined)})"
 
 
@@ -84,7 +84,7 @@ class SearchText(Func):
 class HasWords(Expression):
     """Every one of `words` (folded, see search_words) starts a word of `text`
     (a SearchText). On PostgreSQL the beginnings of the text's words, asked
-    for each word (the expression of migration 0015's indexes); elsewhere
+    for each word (the expression of migration 0017's indexes); elsewhere
     `' ' || text LIKE '% word%'` for each word."""
 
     output_field = BooleanField()

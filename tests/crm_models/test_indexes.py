@@ -51,7 +51,7 @@ EXPECTED_INDEXES = {
     "contract_end_signed_idx": "(end_date, signed_at DESC, id DESC)",
     # Search: a whole phone and an e-mail's beginning on the unique indexes,
     # a phone's end on the reversed number (migration 0013), words on the word
-    # indexes (0015, which replace 0013's trigram indexes).
+    # indexes (0017, which replace 0013's trigram indexes).
     "lead_phone_unique": "(phone)",
     "lead_email_unique": "(email varchar_pattern_ops) WHERE (NOT ((email)::text = ''::text))",
     "lead_words_idx": (
@@ -119,7 +119,7 @@ def plan(queryset: object, *, sorting: bool = True) -> str:
 )
 @pytest.mark.usefixtures("without_sort_indexes")
 def test_lead_search_uses_the_search_indexes(term: str, indexes: set[str]) -> None:
-    """The expression search.HasWords writes is the one migration 0015
+    """The expression search.HasWords writes is the one migration 0017
     indexes: a change to either breaks this."""
     condition = lead_search_q(term=term)
     assert condition is not None
@@ -143,7 +143,7 @@ def test_one_index_on_lead_email_for_search() -> None:
     """The unique index serves the e-mail's beginning too (0006); the other
     indexes holding the e-mail are 0012's, for the list sorted by e-mail (in
     the collation's order, which the unique index's pattern order is not), and
-    0015's words."""
+    0017's words."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'crm_models_lead' AND indexdef LIKE %s"

@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm_models", "0014_capture_and_spend"),
+        ("crm_models", "0016_assignment_form_owner"),
     ]
 
     operations = [
