@@ -141,8 +141,8 @@ class ScopedAdminMixin(MissingRowIs404Mixin):
 class IndexedSearchMixin:
     """Search through a condition from selectors/search.py (words of names at
     any word's beginning, phones by any part of their end, e-mails), served by
-    the trigram indexes of migration 0013, instead of Django's icontains over
-    every search field, which scans the table."""
+    the indexes of migrations 0013 and 0017, instead of Django's icontains
+    over every search field, which scans the table."""
 
     def search_condition(self, term: str, request: HttpRequest) -> Q | None:
         """The condition a search term imposes; None leaves the list as it is."""

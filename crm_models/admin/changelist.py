@@ -107,9 +107,35 @@ class CappedCountPaginator(Paginator):
             # The rows end on this page: now the count is known.
             self.estimated = self.about = False
             self.__dict__["_count"] = bottom + len(keys)
-        by_key = queryset.in_bulk(keys[: self.per_page])
+        by_key = rows_by_key(queryset, keys[: self.per_page])
         rows = [by_key[key] for key in keys[: self.per_page] if key in by_key]
         return Page(rows, number, self)
+
+
+def select_related_paths(related: dict, parent: str = "") -> list[str]:
+    """The paths of a query's select_related tree ({"customer": {"lead": {}}}
+    is ["customer__lead"])."""
+    paths: list[str] = []
+    for name, below in related.items():
+        path = f"{parent}{LOOKUP_SEP}{name}" if parent else name
+        paths += select_related_paths(below, path) if below else [path]
+    return paths
+
+
+def rows_by_key(queryset: QuerySet, keys: list[Any]) -> dict[Any, Any]:
+    """A page's rows by their keys, with the related rows the list shows but
+    without the list's conditions: the keys were read under them (scope,
+    filters, search), and a search's condition, read again beside the keys,
+    made PostgreSQL search its index a second time."""
+    query = queryset.query
+    if query.annotations or query.extra or query.distinct:
+        return queryset.in_bulk(keys)
+    rows = queryset.model._default_manager.filter(pk__in=keys)
+    if query.select_related is True:
+        rows = rows.select_related()
+    elif query.select_related:
+        rows = rows.select_related(*select_related_paths(query.select_related))
+    return {row.pk: row for row in rows}
 
 
 class CrmChangeList(UnfoldChangeList):
@@ -131,6 +157,12 @@ class CrmChangeList(UnfoldChangeList):
             self.result_count = paginator.count
             self.multi_page = paginator.num_pages > 1
             self.can_show_all = not paginator.estimated and self.result_count <= self.list_max_show_all
+        if isinstance(paginator, CappedCountPaginator) and paginator.estimated:
+            # unfold's title line states "N results" whenever N differs from
+            # the full count (not counted here): with a count that stopped at
+            # the limit it would state the limit as the number of rows. The
+            # footer says "more than" or "about" instead.
+            self.full_result_count = self.result_count
 
     def get_ordering_field(self, field_name: str) -> Any:
         try:

@@ -9,18 +9,20 @@ one letter.
   name, company or e-mail, in any order ("van Dijk", "Иван Смирн",
   "example.com", "смирнова анна").
 
-On PostgreSQL the words are matched with LIKE on the trigram (pg_trgm) index
-of migration 0013, over the same expression the index holds (`SearchText`);
-the phone's end on its B-tree of the number read backwards; the whole phone
-and the e-mail's beginning on the unique indexes of those columns.
+On PostgreSQL the words are matched on a GIN index of the beginnings of the
+text's words (migration 0017), the same expression `HasWords` writes: the
+database function crm_word_prefixes turns the text into a tsvector holding
+every beginning of every word as it is (no parser, no stemming), so that a
+typed word is one key of the index, and a search of two common words reads
+the rows found under both keys (its trigrams, or a prefix match over the
+words, read every row holding either word). The phone's end is matched on its B-tree of the number
+read backwards; the whole phone and the e-mail's beginning on the unique
+indexes of those columns.
 """
 
-from functools import reduce
-from operator import and_
 from typing import Any
 
-from django.db.models import F, Func, Lookup, Q, TextField
-from django.db.models.expressions import Combinable
+from django.db.models import BooleanField, Expression, F, Func, Lookup, Q, TextField
 from django.db.models.functions import Reverse
 
 from crm_models.models import Contract, Lead
@@ -28,6 +30,9 @@ from crm_models.normalization import normalize_email, phone_search_term
 
 # More words than this only slow the query down.
 MAX_SEARCH_WORDS = 6
+# PostgreSQL's limit on a text search word, in bytes (the searched fields are
+# far shorter).
+MAX_LEXEME_BYTES = 2046
 # A phone is found by the end of its number from this many digits on.
 PHONE_END_DIGITS = 4
 # What a phone number may be typed with besides its digits.
@@ -45,21 +50,78 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
+def folded_sql(joined: str) -> str:
+    """The SQL of SearchText on PostgreSQL over the SQL of the joined fields
+    (also migration 0017's index expressions)."""
+    return f"translate(lower({joined}), '{FOLD_FROM}', '{FOLD_TO}')"
+
+
+def words_sql(joined: str) -> str:
+    """The beginnings of the words of the joined fields as a tsvector: the
+    expression HasWords matches and migration 0017 indexes."""
+    return f"crm_word_prefixes({folded_sql(joined)})"
+
+
 class SearchText(Func):
-    """The searched fields as one text of words, folded (see fold) and starting
-    with a space, so that "a word starting with w" is `LIKE '% w%'`. On
-    PostgreSQL it is the expression migration 0013 indexes; on SQLite `fold`
-    itself, registered as crm_fold (crm_models/apps.py)."""
+    """The searched fields as one text of words, folded (see fold): on
+    PostgreSQL in SQL (folded_sql), on SQLite by `fold` itself, registered as
+    crm_fold (crm_models/apps.py)."""
 
     output_field = TextField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:  # type: ignore[override]
+    def joined(self, compiler: Any) -> tuple[str, list]:
         compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
-        joined = " || ' ' || ".join(sql for sql, _ in compiled)
         params = [param for _, part in compiled for param in part]
+        return " || ' ' || ".join(sql for sql, _ in compiled), params
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:  # type: ignore[override]
+        joined, params = self.joined(compiler)
         if connection.vendor == "postgresql":
-            return f"(' ' || translate(lower({joined}), '{FOLD_FROM}', '{FOLD_TO}'))", params
-        return f"(' ' || crm_fold({joined}))", params
+            return folded_sql(joined), params
+        return f"crm_fold({joined})", params
+
+
+class HasWords(Expression):
+    """Every one of `words` (folded, see search_words) starts a word of `text`
+    (a SearchText). On PostgreSQL the beginnings of the text's words, asked
+    for each word (the expression of migration 0017's indexes); elsewhere
+    `' ' || text LIKE '% word%'` for each word."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, text: SearchText, words: list[str]) -> None:
+        super().__init__()
+        self.text = text
+        self.words = list(words)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.text]
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        (self.text,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:  # type: ignore[override]
+        if connection.vendor == "postgresql":
+            if any(len(word.encode()) > MAX_LEXEME_BYTES for word in self.words):
+                # Longer than any word a row can hold, and than a text search
+                # query takes (PostgreSQL refuses it).
+                return "FALSE", []
+            joined, params = self.text.joined(compiler)
+            return f"{words_sql(joined)} @@ %s::tsquery", [*params, all_words_query(self.words)]
+        sql, params = compiler.compile(self.text)
+        likes = [f"(' ' || {sql}) LIKE %s ESCAPE '\\'" for _ in self.words]
+        patterns = [f"% {_like_escaped(word)}%" for word in self.words]
+        return "(" + " AND ".join(likes) + ")", [
+            param for pattern in patterns for param in (*params, pattern)
+        ]
+
+
+def all_words_query(words: list[str]) -> str:
+    """A tsquery, as text, asking for every word as a lexeme: each word quoted
+    (a quote doubled, a backslash escaped), so that it is read as it is."""
+    quoted = ("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in words)
+    return " & ".join(quoted)
 
 
 class Like(Lookup):
@@ -85,9 +147,9 @@ def search_words(term: str) -> list[str]:
     return list(dict.fromkeys(fold(term).split()))[:MAX_SEARCH_WORDS]
 
 
-def words_q(text: Combinable, words: list[str]) -> Q:
+def words_q(text: SearchText, words: list[str]) -> Q:
     """Every word starts a word of `text` (a SearchText)."""
-    return reduce(and_, (Q(Like(text, f"% {_like_escaped(word)}%")) for word in words))
+    return Q(HasWords(text, words))
 
 
 def _phone_q(term: str, prefix: str) -> Q | None:

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 REQUEST_QUERIES = 5
 # The (capped) count and the page itself.
 LIST_QUERIES = 2
-# The options of a related-model dropdown filter (owner, account manager, service).
+# The options of a related-model dropdown filter (service).
 FILTER_CHOICES = 1
-# The chosen option of an autocomplete filter (owner), shown by name: unfold's
-# filter reads it twice (its form field, then its widget); the chip above the
-# list shows the row the form field read.
+# The chosen option of an autocomplete filter (owner, account manager), shown
+# by name: unfold's filter reads it twice (its form field, then its widget);
+# the chip above the list shows the row the form field read.
 SELECTED_CHOICE = 2
 # An id that names no one: the form finds nothing, and the chip looks once
 # more (then shows the id as it is).
@@ -85,7 +85,14 @@ CASES = [
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
     # Two words no customer's lead has.
     ("manager", "customer", {"q": "Zzqx Qqzx"}, REQUEST_QUERIES + LIST_QUERIES),
-    ("administrator", "customer", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
+    # The account manager filter is searched as you type: no options to read.
+    ("administrator", "customer", {}, REQUEST_QUERIES + LIST_QUERIES),
+    (
+        "administrator",
+        "customer",
+        {"account_manager__id__exact": "0"},
+        REQUEST_QUERIES + UNKNOWN_CHOICE + LIST_QUERIES,
+    ),
     ("manager", "contract", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("manager", "contract", {"q": "Contract"}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
     ("administrator", "contract", {}, REQUEST_QUERIES + FILTER_CHOICES + LIST_QUERIES),
@@ -374,3 +381,60 @@ def test_a_column_showing_another_row_sorts_by_its_name_both_ways(
         "Zed",
         "Zed",
     ]
+
+
+def test_a_long_searched_list_reads_its_page_rows_by_key_alone(
+    operator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the counted rows the page's keys are read under the list's
+    conditions, then its rows by those keys alone, with the related rows the
+    list shows: the search is not run a second time for a page of rows."""
+    from django.contrib.admin import site
+
+    from crm_models.admin import changelist
+
+    leads = [
+        LeadFactory(owner=operator, first_name="Ivan", last_name=f"Petrov{number}") for number in range(7)
+    ]
+    LeadFactory(owner=operator, first_name="Olga", last_name="Petrova")
+    monkeypatch.setattr(changelist, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(site._registry[Lead], "list_per_page", 3)
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"q": "ivan petr", "p": "2"})
+    cl = response.context["cl"]
+    newest_first = sorted(leads, key=lambda lead: (lead.created_at, lead.pk), reverse=True)
+    assert [lead.pk for lead in cl.result_list] == [lead.pk for lead in newest_first[3:6]]
+    assert cl.paginator.estimated
+    assert cl.multi_page
+    keys, rows = (query["sql"] for query in queries.captured_queries[-2:])
+    assert "petr" in keys.lower()
+    # The related rows in the same query; no search condition.
+    assert "crm_models_campaign" in rows
+    assert "auth_user" in rows
+    assert "petr" not in rows.lower()
+    assert "crm_word_prefixes" not in rows
+    assert "LIKE" not in rows
+
+
+def test_the_title_never_states_a_stopped_count_as_the_number_of_rows(
+    operator: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the counted rows the footer says "more than N rows"; the title
+    line beside the list's name does not say "N results" then. Under the
+    limit a search still says how many rows it found."""
+    from crm_models.admin import changelist
+
+    for number in range(6):
+        LeadFactory(owner=operator, first_name="Ivan", last_name=f"Petrov{number}")
+    LeadFactory(owner=operator, first_name="Olga", last_name="Sokolova")
+    monkeypatch.setattr(changelist, "COUNT_LIMIT", 4)
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    for params in ({}, {"q": "ivan"}):
+        page = client.get(url, params).content.decode()
+        assert "more than 4 rows" in page
+        assert " results (" not in page
+    page = client.get(url, {"q": "olga"}).content.decode()
+    assert "1 result (" in page

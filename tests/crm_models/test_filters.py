@@ -14,7 +14,7 @@ from django.utils.timezone import make_aware as aware
 
 from crm_models.admin import filters
 from crm_models.models import Interaction, Lead
-from tests.factories import CampaignFactory, InteractionFactory, LeadFactory
+from tests.factories import CampaignFactory, CustomerFactory, InteractionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,23 @@ def test_a_picked_campaign_shows_its_current_name(
     panel = filter_panel(client, "crm_models_lead", picked, "en")
     assert "Autumn fair" in panel
     assert "Spring fair" not in panel
+
+
+def test_the_account_manager_filter_lists_that_managers_customers(
+    administrator: User, manager: User, manager2: User, client_for: Callable[[User], Client]
+) -> None:
+    """Searched as you type (no option per member of staff), and still the
+    filter it was: the customers of the manager picked, none of another's."""
+    own = {CustomerFactory(account_manager=manager).pk for _ in range(2)}
+    CustomerFactory(account_manager=manager2)
+    client = client_for(administrator)
+    url = reverse("admin:crm_models_customer_changelist")
+    response = client.get(url, {"account_manager__id__exact": str(manager.pk)})
+    assert response.status_code == 200
+    assert {customer.pk for customer in response.context["cl"].result_list} == own
+    panel = filter_panel(client, "crm_models_customer", {"account_manager__id__exact": str(manager.pk)}, "en")
+    assert 'data-ajax--url="/admin/autocomplete/"' in panel
+    assert manager2.username not in panel
 
 
 def test_typed_values_cannot_grow_the_store_without_bound(

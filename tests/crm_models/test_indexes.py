@@ -53,18 +53,16 @@ EXPECTED_INDEXES = {
     "contract_start_signed_idx": "(start_date, signed_at DESC, id DESC)",
     "contract_end_signed_idx": "(end_date, signed_at DESC, id DESC)",
     # Search: a whole phone and an e-mail's beginning on the unique indexes,
-    # words and a phone's end on the trigram indexes (migration 0013).
+    # a phone's end on the reversed number (migration 0013), words on the word
+    # indexes (0017, which replace 0013's trigram indexes).
     "lead_phone_unique": "(phone)",
     "lead_email_unique": "(email varchar_pattern_ops) WHERE (NOT ((email)::text = ''::text))",
-    "lead_search_words_idx": (
-        "USING gin (((' '::text || translate(lower((((((((first_name)::text || ' '::text) || (last_name)::text)"
+    "lead_words_idx": (
+        "USING gin (crm_word_prefixes(translate(lower((((((((first_name)::text || ' '::text) || (last_name)::text)"
         " || ' '::text) || (company)::text) || ' '::text) || (email)::text)), 'ё@._-'::text, 'е    '::text)))"
-        " gin_trgm_ops)"
     ),
     "lead_phone_end_idx": "(reverse((phone)::text) text_pattern_ops)",
-    "contract_search_words_idx": (
-        "USING gin (((' '::text || translate(lower((name)::text), 'ё@._-'::text, 'е    '::text))) gin_trgm_ops)"
-    ),
+    "contract_words_idx": "USING gin (crm_word_prefixes(translate(lower((name)::text), 'ё@._-'::text, 'е    '::text)))",
 }
 
 
@@ -116,15 +114,15 @@ def plan(queryset: object, *, sorting: bool = True) -> str:
         ("8 916 123-45-67", {"lead_phone_unique", "lead_phone_end_idx"}),
         ("000-04-18", {"lead_phone_end_idx"}),
         ("Ivan@Example", {"lead_email_unique"}),
-        ("Ivan", {"lead_search_words_idx"}),
-        ("van Dijk", {"lead_search_words_idx"}),
-        ("Ёлкина", {"lead_search_words_idx"}),
-        ("example.com", {"lead_search_words_idx"}),
+        ("Ivan", {"lead_words_idx"}),
+        ("van Dijk", {"lead_words_idx"}),
+        ("Ёлкина", {"lead_words_idx"}),
+        ("example.com", {"lead_words_idx"}),
     ],
 )
 @pytest.mark.usefixtures("without_sort_indexes")
 def test_lead_search_uses_the_search_indexes(term: str, indexes: set[str]) -> None:
-    """The expression search.SearchText writes is the one migration 0013
+    """The expression search.HasWords writes is the one migration 0017
     indexes: a change to either breaks this."""
     condition = lead_search_q(term=term)
     assert condition is not None
@@ -140,7 +138,7 @@ def test_contract_search_uses_the_contract_and_lead_indexes() -> None:
     condition = contract_search_q(term="Kuz")
     assert condition is not None
     explained = plan(Contract.objects.filter(condition).order_by())
-    assert "contract_search_words_idx" in explained, explained
+    assert "contract_words_idx" in explained, explained
     assert "Seq Scan" not in explained, explained
 
 
@@ -148,7 +146,7 @@ def test_one_index_on_lead_email_for_search() -> None:
     """The unique index serves the e-mail's beginning too (0006); the other
     indexes holding the e-mail are 0012's, for the list sorted by e-mail (in
     the collation's order, which the unique index's pattern order is not), and
-    0013's words."""
+    0017's words."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'crm_models_lead' AND indexdef LIKE %s"
@@ -158,7 +156,7 @@ def test_one_index_on_lead_email_for_search() -> None:
         assert [row[0] for row in cursor.fetchall()] == [
             "lead_email_created_idx",
             "lead_email_unique",
-            "lead_search_words_idx",
+            "lead_words_idx",
         ]
 
 

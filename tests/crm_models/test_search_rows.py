@@ -45,6 +45,11 @@ TERMS = [
     "55-00-01",
     "8 916 555-01-01",
     "+7 (916) 5550002",
+    # Characters a text search query reads as its own syntax, typed as text.
+    "o'bri d'",
+    "o'brien\\x",
+    "a&b (hold",
+    "!x:* |",
     "zorro elena",
 ]
 
@@ -66,6 +71,7 @@ PEOPLE = [
     ("Élodie", "Moreau", "", "elodie@example.com"),
     ("Élodie", "Petrova", "Morel", ""),
     ("Vera", "Morozova", "", "e_e%vera@example.com"),
+    ("D'Arcy", "O'Brien\\x", "A&B (Holding) | !x:*", ""),
 ]
 
 
@@ -229,3 +235,13 @@ def test_the_command_palette_finds_what_the_lists_find(
         assert response.status_code == 200
         found = str(lead) in response.content.decode()
         assert found is (typed != "ДЖ"), typed
+
+
+@pytest.mark.parametrize("typed", ["x" * 2100, "ж" * 1100, "Jan " + "y" * 3000])
+def test_a_word_longer_than_any_field_finds_nothing(
+    operator: User, client_for: Callable[[User], Client], typed: str
+) -> None:
+    LeadFactory(owner=operator, first_name="Jan", last_name="x" * 100)
+    response = client_for(operator).get(reverse("admin:crm_models_lead_changelist"), {"q": typed})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
