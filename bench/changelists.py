@@ -373,7 +373,7 @@ def django_defaults() -> Iterator[None]:
     search_indexes = [
         *importlib.import_module("crm_models.migrations.0012_sort_indexes").SORT_INDEXES,
         *importlib.import_module("crm_models.migrations.0013_trigram_search_indexes").SEARCH_INDEXES,
-        *importlib.import_module("crm_models.migrations.0017_word_search_indexes").WORD_INDEXES,
+        *importlib.import_module("crm_models.migrations.0018_word_search_indexes").WORD_INDEXES,
     ]
     admins = [admin for admin in site._registry.values() if isinstance(admin, CrmModelAdmin)]
     # The channel filter without its date bounds.

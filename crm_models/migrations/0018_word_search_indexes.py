@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm_models", "0016_assignment_form_owner"),
+        ("crm_models", "0017_followups_next_step_index"),
     ]
 
     operations = [
