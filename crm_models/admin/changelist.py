@@ -128,9 +128,13 @@ def rows_by_key(queryset: QuerySet, keys: list[Any]) -> dict[Any, Any]:
     filters, search), and a search's condition, read again beside the keys,
     made PostgreSQL search its index a second time."""
     query = queryset.query
-    if query.annotations or query.extra or query.distinct:
+    if query.extra or query.distinct or any(a.contains_aggregate for a in query.annotations.values()):
         return queryset.in_bulk(keys)
     rows = queryset.model._default_manager.filter(pk__in=keys)
+    if query.annotations:
+        # A row's own figures (the lead list's latest interaction): computed
+        # for the page's rows only.
+        rows = rows.annotate(**{name: query.annotations[name] for name in query.annotation_select})
     if query.select_related is True:
         rows = rows.select_related()
     elif query.select_related:
