@@ -1,4 +1,16 @@
-from . import campaign, capture, contract, customer, import_record, interaction, lead, service, spend, users
+from . import (
+    campaign,
+    capture,
+    contract,
+    customer,
+    import_record,
+    interaction,
+    lead,
+    service,
+    spend,
+    task_queue,
+    users,
+)
 
 __all__ = [
     "campaign",
@@ -10,5 +22,6 @@ __all__ = [
     "lead",
     "service",
     "spend",
+    "task_queue",
     "users",
 ]
