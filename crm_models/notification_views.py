@@ -116,7 +116,7 @@ class PreferencesForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def preferences_page(request: HttpRequest) -> HttpResponse:
     current = (
-        UserPreferences.objects.filter(user=request.user)
+        UserPreferences.objects.filter(user_id=request.user.pk or 0)
         .values_list("reminder_offset_minutes", flat=True)
         .first()
     )

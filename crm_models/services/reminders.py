@@ -97,7 +97,7 @@ def reminders_send_due(*, now: datetime | None = None, batch_size: int | None = 
     mark it reminded, one transaction per batch. Returns the number of
     notifications created. Safe to run concurrently (see the module's doc)."""
     now = now or timezone.now()
-    limit: int = batch_size or getattr(settings, "REMINDER_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+    limit: int = batch_size if batch_size else settings.REMINDER_BATCH_SIZE
     created = 0
     while True:
         with transaction.atomic():
