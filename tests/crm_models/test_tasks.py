@@ -107,7 +107,7 @@ WORKER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_runs_due_jobs_and_logs_one_json_line_each(caplog: pytest.LogCaptureFixture) -> None:
     operator = UserFactory(username="t_worker_operator", role="Operator")
     make_follow_ups(3, assignee=operator)
-    UserFactory(username="t_secret_holder", password="never-in-a-log")  # noqa: S106
+    UserFactory(username="t_secret_holder", password="never-in-a-log")
     with caplog.at_level(logging.INFO, logger="backoffice.jobs"):
         call_command("worker", "--burst", verbosity=0)
 
