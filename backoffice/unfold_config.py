@@ -191,8 +191,8 @@ UNFOLD = {
                     {
                         "title": _("Background jobs"),
                         "icon": "schedule",
-                        "link": reverse_lazy("admin:django_tasks_database_dbtaskresult_changelist"),
-                        "permission": _can("django_tasks_database.view_dbtaskresult"),
+                        "link": reverse_lazy("admin:crm_models_taskresult_changelist"),
+                        "permission": _can("crm_models.view_taskresult"),
                     },
                 ],
             },

@@ -9,6 +9,7 @@ without queueing another: the chain never multiplies.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 
 class PeriodicJob(models.Model):
@@ -24,3 +25,18 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskResult(DBTaskResult):
+    """The queue's record of a job (django-tasks-db's table), as the admin
+    shows it: named and labelled in the user's language, viewable only
+    (the one permission made for it is `view`)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.task_path.rsplit('.', 1)[-1]} · {self.get_status_display()}"

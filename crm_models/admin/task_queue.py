@@ -3,9 +3,10 @@ administrators only and read-only: what is waiting, what runs, what failed
 with its error, and how often a job was attempted.
 
 The package registers a plain admin of its own on the default site; it is
-replaced here by one in the CRM's look with the project's permissions: the
-view permission (granted to the Administrator group by crm_models.0016) and
-the Administrator role, never add, change or delete.
+replaced here by one of the proxy model `TaskResult` (job_models.py), in the
+CRM's look and language, with the project's permissions: the view
+permission (granted to the Administrator group by crm_models.0016) and the
+Administrator role; never add, change or delete.
 """
 
 from django.contrib import admin
@@ -17,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from crm_models.job_models import TaskResult
 from crm_models.roles import sees_everything
 
 from .display import relative_time
@@ -29,17 +31,16 @@ if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
 
 
-@admin.register(DBTaskResult)
+@admin.register(TaskResult)
 class TaskResultAdmin(MissingRowIs404Mixin, ModelAdmin):
     list_display = ["job", "status_label", "queued", "started", "finished", "attempts", "error_class"]
-    list_filter = [("status", ChoicesDropdownFilter), ("queue_name", admin.AllValuesFieldListFilter)]
+    list_filter = [("status", ChoicesDropdownFilter)]
     search_fields = ["task_path"]
     ordering = ["-enqueued_at"]
     show_full_result_count = False
     fields = [
         "job",
-        "status_label",
-        "queue_name",
+        "status_text",
         "queued",
         "run_after_display",
         "started",
@@ -51,12 +52,16 @@ class TaskResultAdmin(MissingRowIs404Mixin, ModelAdmin):
     readonly_fields = fields
 
     @display(description=_("job"), ordering="task_path")
-    def job(self, obj: DBTaskResult) -> str:
-        return obj.task_path.rsplit(".", 1)[-1]
+    def job(self, obj: DBTaskResult) -> SafeString:
+        return format_html("<code>{}</code>", obj.task_path.rsplit(".", 1)[-1])
 
     @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
     def status_label(self, obj: DBTaskResult) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
+
+    @display(description=_("status"))
+    def status_text(self, obj: DBTaskResult) -> str:
+        return obj.get_status_display()
 
     @display(description=_("queued"), ordering="enqueued_at")
     def queued(self, obj: DBTaskResult) -> str:
@@ -79,14 +84,18 @@ class TaskResultAdmin(MissingRowIs404Mixin, ModelAdmin):
         return len(obj.worker_ids or [])
 
     @display(description=_("error"))
-    def error_class(self, obj: DBTaskResult) -> str:
-        return obj.exception_class_path.rsplit(".", 1)[-1] if obj.exception_class_path else "—"
+    def error_class(self, obj: DBTaskResult) -> SafeString | str:
+        if not obj.exception_class_path:
+            return "—"
+        return format_html("<code>{}</code>", obj.exception_class_path.rsplit(".", 1)[-1])
 
     @display(description=_("error details"))
     def error(self, obj: DBTaskResult) -> SafeString | str:
         if not obj.traceback:
             return "—"
-        return format_html('<pre class="overflow-x-auto text-xs whitespace-pre-wrap">{}</pre>', obj.traceback)
+        return format_html(
+            '<pre class="overflow-x-auto text-xs whitespace-pre-wrap"><code>{}</code></pre>', obj.traceback
+        )
 
     def _is_administrator(self, request: HttpRequest) -> bool:
         return sees_everything(request.user)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 NOTIFICATIONS = "/admin/notifications/"
 UNREAD = "/admin/notifications/unread/"
 PREFERENCES = "/admin/preferences/"
-TASK_RESULTS = "/admin/django_tasks_database/dbtaskresult/"
+TASK_RESULTS = "/admin/crm_models/taskresult/"
 
 
 @pytest.fixture
@@ -71,7 +71,10 @@ def test_marking_read_takes_a_post_with_csrf_and_only_own_rows(
     assert client.get(read_url).status_code == 405
     assert client.post(read_url).status_code == 403  # no CSRF token
     token = client.get(NOTIFICATIONS).cookies["csrftoken"].value
-    assert client.post(f"/admin/notifications/{other.pk}/read/", {"csrfmiddlewaretoken": token}).status_code == 404
+    assert (
+        client.post(f"/admin/notifications/{other.pk}/read/", {"csrfmiddlewaretoken": token}).status_code
+        == 404
+    )
     assert client.post("/admin/notifications/abc/read/", {"csrfmiddlewaretoken": token}).status_code == 404
     assert Notification.objects.filter(read_at__isnull=False).count() == 0
 
@@ -199,7 +202,7 @@ def test_other_roles_cannot_open_the_queue(
     _, failed = task_results
     assert client.get(TASK_RESULTS).status_code == 403
     assert client.get(f"{TASK_RESULTS}{failed.pk}/change/").status_code == 403
-    assert "dbtaskresult" not in client.get("/admin/").content.decode()
+    assert "taskresult" not in client.get("/admin/").content.decode()
 
 
 def test_a_notification_of_a_done_follow_up_still_lists(

@@ -87,7 +87,7 @@ EXTRA: dict[Role, set[str]] = {
     | crud("dashboardstatscriteria")
     | crud("criteriatostatsm2m")
     | {"view_cachedvalue", "delete_cachedvalue"}
-    | {"view_dbtaskresult"},
+    | {"view_taskresult"},
     Role.MARKETER: {"view_dashboardstats", "view_importrecord"}
     | CAPTURE_AND_SPEND
     | {"view_assignmentrule", "view_lostreason"},
