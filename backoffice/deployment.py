@@ -206,9 +206,10 @@ def tasks_from_env(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
         raise ImproperlyConfigured("TASKS_BACKEND must be database or redis.")
     if choice == "redis" and not redis_url:
         raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL.")
+    names = list(TASK_QUEUES)
     queues = {
         name: {"URL": redis_url or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600} for name in TASK_QUEUES
     }
     if redis_url and choice != "database":
-        return {"default": {"BACKEND": RQ_TASK_BACKEND, "QUEUES": list(TASK_QUEUES)}}, queues
-    return {"default": {"BACKEND": DATABASE_TASK_BACKEND, "QUEUES": list(TASK_QUEUES)}}, queues
+        return {"default": {"BACKEND": RQ_TASK_BACKEND, "QUEUES": names}}, queues
+    return {"default": {"BACKEND": DATABASE_TASK_BACKEND, "QUEUES": names}}, queues

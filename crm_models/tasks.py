@@ -102,6 +102,15 @@ def remove_expired_import_previews() -> dict[str, int]:
 
 
 @task()
+def send_due_reminders() -> dict[str, int]:
+    """The reminder sweep on demand (the periodic chain runs it every minute)."""
+    from crm_models.services.reminders import reminders_sweep
+
+    result = reminders_sweep()
+    return {"notifications": result.notifications, "emails": result.emails}
+
+
+@task()
 def periodic_run(name: str, generation: int) -> Any:
     """One run of a periodic job (see the module's doc)."""
     job = PERIODIC.get(name)
