@@ -20,6 +20,7 @@ Two steps, each safe to run on any number of workers at once:
 """
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,11 +154,21 @@ def reminder_emails_send(*, now: datetime | None = None, batch_size: int = EMAIL
                     .select_related("user", "follow_up__lead")
                     .order_by("id")[:batch_size]
                 )
-                messages = [message for message in map(_email_for, claimed) if message is not None]
-                if messages:
+                for message in map(_email_for, claimed):
+                    if message is None:
+                        continue
                     if connection is None:
                         connection = get_connection()
-                    sent += connection.send_messages(messages) or 0
+                    try:
+                        sent += connection.send_messages([message]) or 0
+                    except smtplib.SMTPRecipientsRefused:
+                        # This address will never take it; the bell still has
+                        # it. Any other failure (the server is down) rolls the
+                        # batch back for the next run.
+                        logger.warning(
+                            "reminder e-mail refused by the mail server: notification %s",
+                            message.extra_headers["X-CRM-Notification"],
+                        )
                 Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
                     emailed_at=now or timezone.now()
                 )
@@ -188,9 +199,15 @@ def user_preferences_update(*, user: Any, reminder_offset_minutes: int) -> int:
     UserPreferences.objects.update_or_create(
         user=user, defaults={"reminder_offset_minutes": reminder_offset_minutes}
     )
-    return FollowUp.objects.filter(assignee=user, done_at__isnull=True, reminded_at__isnull=True).update(
-        remind_at=F("due_at") - timedelta(minutes=reminder_offset_minutes)
-    )
+    unsent = FollowUp.objects.filter(assignee=user, done_at__isnull=True, reminded_at__isnull=True)
+    moved = unsent.update(remind_at=F("due_at") - timedelta(minutes=reminder_offset_minutes))
+    if unsent.filter(remind_at__lte=timezone.now()).exists():
+        # A longer offset made reminders due now: send them now, not at the
+        # next minute's sweep.
+        from crm_models.tasks import send_due_reminders
+
+        transaction.on_commit(send_due_reminders.enqueue)
+    return moved
 
 
 def notifications_mark_read(*, user: Any, ids: list[int] | None = None) -> int:

@@ -142,14 +142,18 @@ def test_production_takes_the_task_queue_from_the_environment() -> None:
     found = production_settings(REDIS_URL="redis://cache.internal:6379/2")
     assert found["tasks"] == {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     assert found["rq_queues"] == {"default": {"URL": "redis://cache.internal:6379/2", "DEFAULT_TIMEOUT": 600}}
-    separate = production_settings(REDIS_URL="redis://cache.internal:6379/2", TASKS_REDIS_URL="redis://q:6379/3")
+    separate = production_settings(
+        REDIS_URL="redis://cache.internal:6379/2", TASKS_REDIS_URL="redis://q:6379/3"
+    )
     assert separate["rq_queues"]["default"]["URL"] == "redis://q:6379/3"
 
 
 def test_without_redis_the_queue_is_the_database() -> None:
     database = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     assert production_settings()["tasks"] == database
-    assert production_settings(REDIS_URL="redis://cache:6379/2", TASKS_BACKEND="database")["tasks"] == database
+    assert (
+        production_settings(REDIS_URL="redis://cache:6379/2", TASKS_BACKEND="database")["tasks"] == database
+    )
 
 
 def test_bad_queue_choices_are_refused() -> None:

@@ -4,18 +4,22 @@ a worker killed mid-batch."""
 
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from crm_models.roles import Role
 from crm_models.services.reminders import (
@@ -137,6 +141,21 @@ def test_changing_the_offset_moves_unsent_reminders_only(operator: User, operato
     assert FollowUp.objects.get(pk=sent.pk).remind_at == sent.due_at - timedelta(minutes=15)
 
 
+@pytest.mark.django_db
+def test_an_offset_that_makes_reminders_due_sends_them_at_once(
+    operator: User, django_capture_on_commit_callbacks: Callable
+) -> None:
+    make_follow_ups(1, assignee=operator, due_in=timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        user_preferences_update(user=operator, reminder_offset_minutes=20)
+    assert callbacks == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        user_preferences_update(user=operator, reminder_offset_minutes=45)
+    assert len(callbacks) == 1
+    (queued,) = DBTaskResult.objects.filter(task_path="crm_models.tasks.send_due_reminders")
+    assert queued.status == "READY"
+
+
 # --- two workers, a killed worker -----------------------------------------------
 
 
@@ -238,3 +257,37 @@ def test_a_worker_killed_before_commit_loses_no_reminder(operator: User) -> None
     assert Notification.objects.count() == 30
     assert Notification.objects.values("follow_up").distinct().count() == 30
     assert FollowUp.objects.filter(reminded_at__isnull=True).count() == 0
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """The mail server refuses one address, or is down altogether."""
+
+    down = False
+
+    def send_messages(self, messages: list) -> int:
+        if RefusingBackend.down:
+            raise ConnectionRefusedError("the mail server is down")
+        if any(m.to == ["refused@staff.example"] for m in messages):
+            raise smtplib.SMTPRecipientsRefused({"refused@staff.example": (550, b"no such user")})
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+@override_settings(EMAIL_BACKEND="tests.crm_models.test_reminders.RefusingBackend")
+def test_a_refused_address_does_not_hold_up_the_others_and_a_down_server_keeps_them(operator: User) -> None:
+    refused = UserFactory(username="t_refused", email="refused@staff.example", role=Role.OPERATOR)
+    make_follow_ups(1, assignee=refused)
+    make_follow_ups(1, assignee=operator)
+    reminders_send_due()
+
+    RefusingBackend.down = True
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            reminder_emails_send()
+    finally:
+        RefusingBackend.down = False
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 2
+
+    assert reminder_emails_send() == 1
+    assert [m.to for m in mail.outbox] == [[operator.email]]
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
