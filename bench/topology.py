@@ -644,11 +644,14 @@ def check_job(topology: Topology) -> None:
         if line.get("event") == "job" and line.get("task") == "send_due_reminders"
     ]
     expect(any(line.get("status") == "successful" for line in jobs), "no JSON job line from the worker")
-    mails = [
-        path
-        for path in (topology.workdir / "mail").glob("*.log")
-        if f"X-CRM-Notification: {sent[0][0]}" in path.read_text(errors="replace")
-    ]
+    mails: list[Path] = []
+    while time.monotonic() - started < 60 and not mails:  # the outbox is a job of its own
+        time.sleep(0.2)
+        mails = [
+            path
+            for path in (topology.workdir / "mail").glob("*.log")
+            if f"X-CRM-Notification: {sent[0][0]}" in path.read_text(errors="replace")
+        ]
     expect(len(mails) == 1, f"the reminder's e-mail was written {len(mails)} times, not once")
     expect(
         all({"task", "task_id", "status", "duration_ms"} <= set(line) for line in jobs),

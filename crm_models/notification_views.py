@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_models.services.reminders import (
+    ReminderText,
     notifications_mark_read,
-    reminder_message,
     user_preferences_update,
 )
 from crm_models.workflow_models import (
@@ -47,12 +47,13 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("p"))
     rows = []
+    text = ReminderText()
     for notification in page.object_list:
         follow_up = notification.follow_up
         rows.append(
             {
                 "id": notification.pk,
-                "text": reminder_message(follow_up) if follow_up is not None else notification.message,
+                "text": text(follow_up) if follow_up is not None else notification.message,
                 "note": follow_up.note if follow_up is not None else "",
                 "lead_url": (
                     reverse("admin:crm_models_lead_change", args=[follow_up.lead_id])

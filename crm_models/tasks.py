@@ -72,13 +72,25 @@ OVERDUE_AFTER = datetime.timedelta(minutes=10)
 
 
 def sweep_reminders() -> dict[str, int]:
-    from crm_models.services.reminders import reminders_sweep
-
-    result = reminders_sweep()
+    result = _notify_and_queue_emails()
     # A chain lost with a worker is found again within a minute, not only at
     # the next worker start.
     schedule_ensure(exclude={"reminders"})
-    return {"notifications": result.notifications, "emails": result.emails}
+    return result
+
+
+def _notify_and_queue_emails() -> dict[str, int]:
+    """Due reminders become notifications here; their e-mails go out in a job
+    of their own, so a slow or unreachable mail server never holds up the
+    bell. Queued while any e-mail is unsent: an outbox job that failed (the
+    server was down) is followed by another at the next sweep."""
+    from crm_models.services.reminders import reminders_send_due
+    from crm_models.workflow_models import Notification
+
+    notifications = reminders_send_due()
+    if Notification.objects.filter(emailed_at__isnull=True).exists():
+        send_reminder_emails.enqueue()
+    return {"notifications": notifications}
 
 
 def reset_daily_capacity() -> dict[str, int]:
@@ -104,10 +116,15 @@ def remove_expired_import_previews() -> dict[str, int]:
 @task()
 def send_due_reminders() -> dict[str, int]:
     """The reminder sweep on demand (the periodic chain runs it every minute)."""
-    from crm_models.services.reminders import reminders_sweep
+    return _notify_and_queue_emails()
 
-    result = reminders_sweep()
-    return {"notifications": result.notifications, "emails": result.emails}
+
+@task()
+def send_reminder_emails() -> dict[str, int]:
+    """The e-mail outbox: every notification not e-mailed yet, once each."""
+    from crm_models.services.reminders import reminder_emails_send
+
+    return {"emails": reminder_emails_send()}
 
 
 @task()

@@ -29,9 +29,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.translation import gettext
 
+from crm_models.models import InteractionKind
 from crm_models.workflow_models import FollowUp, Notification
 
 logger = logging.getLogger("crm_models.reminders")
@@ -46,15 +47,28 @@ class SweepResult:
     emails: int
 
 
+class ReminderText:
+    """Builds reminder lines in the active language; the labels and the date
+    format are looked up once, not once per reminder (a sweep makes
+    thousands)."""
+
+    def __init__(self) -> None:
+        self.template = gettext("%(kind)s with %(lead)s at %(due)s")
+        self.kinds = {value: str(label) for value, label in InteractionKind.choices}
+        self.date_format = formats.get_format("SHORT_DATETIME_FORMAT")
+
+    def __call__(self, follow_up: FollowUp) -> str:
+        return self.template % {
+            "kind": self.kinds.get(follow_up.kind, follow_up.kind),
+            "lead": str(follow_up.lead),
+            "due": dateformat.format(timezone.localtime(follow_up.due_at), self.date_format),
+        }
+
+
 def reminder_message(follow_up: FollowUp) -> str:
     """One line for the notification and the e-mail's subject, in the
     active language: what to do, with whom, and when."""
-    due = formats.date_format(timezone.localtime(follow_up.due_at), "SHORT_DATETIME_FORMAT")
-    return gettext("%(kind)s with %(lead)s at %(due)s") % {
-        "kind": follow_up.get_kind_display(),
-        "lead": str(follow_up.lead),
-        "due": due,
-    }
+    return ReminderText()(follow_up)
 
 
 def _claim_due(*, now: datetime, limit: int) -> list[FollowUp]:
@@ -74,12 +88,13 @@ def _notify(follow_ups: list[FollowUp], *, now: datetime) -> int:
     if not follow_ups:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
+        text = ReminderText()
         notifications = [
             Notification(
                 user_id=follow_up.assignee_id,
                 follow_up=follow_up,
                 due_at=follow_up.due_at,
-                message=reminder_message(follow_up)[:300],
+                message=text(follow_up)[:300],
                 created_at=now,
             )
             for follow_up in follow_ups
@@ -108,27 +123,37 @@ def reminders_send_due(*, now: datetime | None = None, batch_size: int | None = 
             return created
 
 
-def _email_for(notification: Notification) -> EmailMessage | None:
+class ReminderEmails:
+    """Builds reminder e-mails in the site's language (LANGUAGE_CODE: an
+    e-mail has no request to take one from); texts and links are looked up
+    once per batch."""
+
+    def __init__(self) -> None:
+        site = settings.SITE_URL.rstrip("/")
+        self.text = ReminderText()
+        self.subject = gettext("Reminder: %(message)s")
+        # A lead's link: the admin's URL for lead 0, its id swapped in.
+        self.lead_url = site + reverse("admin:crm_models_lead_change", args=[0]).replace("/0/", "/%d/")
+        self.footer = gettext("Your notifications: %(url)s") % {"url": site + reverse("admin:notifications")}
+
+    def __call__(self, notification: Notification) -> EmailMessage | None:
+        return _email_for(notification, self)
+
+
+def _email_for(notification: Notification, emails: ReminderEmails) -> EmailMessage | None:
     user = notification.user
     if not user.email or not user.is_active:
         return None
     follow_up = notification.follow_up
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = gettext("Reminder: %(message)s") % {
-            "message": reminder_message(follow_up) if follow_up else notification.message
-        }
-        lines = [subject]
-        if follow_up is not None:
-            site = settings.SITE_URL.rstrip("/")
-            lines.append(
-                site + reverse("admin:crm_models_lead_change", args=[follow_up.lead_id]),
-            )
-            if follow_up.note:
-                lines.append("")
-                lines.append(follow_up.note)
-        lines.append("")
-        notifications_url = settings.SITE_URL.rstrip("/") + reverse("admin:notifications")
-        lines.append(gettext("Your notifications: %(url)s") % {"url": notifications_url})
+    subject = emails.subject % {"message": emails.text(follow_up) if follow_up else notification.message}
+    lines = [subject]
+    if follow_up is not None:
+        lines.append(emails.lead_url % follow_up.lead_id)
+        if follow_up.note:
+            lines.append("")
+            lines.append(follow_up.note)
+    lines.append("")
+    lines.append(emails.footer)
     # The header names the notification: a mail log or a support question
     # can tell two reminders with the same text apart.
     return EmailMessage(
@@ -145,6 +170,8 @@ def reminder_emails_send(*, now: datetime | None = None, batch_size: int = EMAIL
     or inactive are marked done without sending. Returns e-mails sent."""
     sent = 0
     connection: Any = None
+    with translation.override(settings.LANGUAGE_CODE):
+        emails = ReminderEmails()
     try:
         while True:
             with transaction.atomic():
@@ -154,7 +181,9 @@ def reminder_emails_send(*, now: datetime | None = None, batch_size: int = EMAIL
                     .select_related("user", "follow_up__lead")
                     .order_by("id")[:batch_size]
                 )
-                for message in map(_email_for, claimed):
+                with translation.override(settings.LANGUAGE_CODE):
+                    messages = [emails(notification) for notification in claimed]
+                for message in messages:
                     if message is None:
                         continue
                     if connection is None:
@@ -180,7 +209,9 @@ def reminder_emails_send(*, now: datetime | None = None, batch_size: int = EMAIL
 
 
 def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
-    """The periodic job: due reminders, then their e-mails."""
+    """Due reminders, then their e-mails, in one run (tests, commands). The
+    worker's periodic job runs the two as separate jobs (crm_models/tasks.py)
+    so that a slow or failing mail server never holds up the notifications."""
     notifications = reminders_send_due(now=now)
     emails = reminder_emails_send(now=now)
     return SweepResult(notifications=notifications, emails=emails)

@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
@@ -41,7 +42,7 @@ def test_a_run_queues_the_next_and_a_stale_run_ends() -> None:
     schedule_ensure()
     DBTaskResult.objects.all().delete()  # as if the worker had taken them
 
-    assert periodic_run.call(name="reminders", generation=1) == {"notifications": 0, "emails": 0}
+    assert periodic_run.call(name="reminders", generation=1) == {"notifications": 0}
     row = PeriodicJob.objects.get(name="reminders")
     assert row.generation == 2
     assert timezone.now() < row.next_run_at <= timezone.now() + timedelta(seconds=60)
@@ -111,14 +112,21 @@ def test_the_worker_runs_due_jobs_and_logs_one_json_line_each(caplog: pytest.Log
     with caplog.at_level(logging.INFO, logger="backoffice.jobs"):
         call_command("worker", "--burst", verbosity=0)
 
-    assert Notification.objects.filter(user=operator).count() == 3
-    finished = DBTaskResult.objects.filter(status="SUCCESSFUL").count()
-    assert finished == len(PERIODIC)
+    assert Notification.objects.filter(user=operator, emailed_at__isnull=False).count() == 3
+    assert sorted(m.to[0] for m in mail.outbox) == [operator.email] * 3
+    # The three periodic jobs' first runs, and the e-mail outbox the reminder
+    # sweep queued.
+    finished = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    assert sorted(r.task_path.rsplit(".", 1)[-1] for r in finished) == [
+        "periodic_run",
+        "periodic_run",
+        "periodic_run",
+        "send_reminder_emails",
+    ]
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "backoffice.jobs"]
-    assert len(lines) == len(PERIODIC)
+    assert sorted(line["task"] for line in lines) == ["periodic_run"] * 3 + ["send_reminder_emails"]
     for line in lines:
         assert line["event"] == "job"
-        assert line["task"] == "periodic_run"
         assert line["status"] == "successful"
         assert isinstance(line["duration_ms"], float)
         assert DBTaskResult.objects.filter(pk=line["task_id"]).exists()
