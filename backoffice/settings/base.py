@@ -307,6 +307,10 @@ LOGGING["loggers"]["backoffice.requests"] = {"level": env.str("REQUEST_LOG_LEVEL
 
 # Background jobs: the database queue, or Redis with REDIS_URL (deployment.py).
 TASKS, RQ_QUEUES = tasks_from_env(os.environ)
+# django-rq's own dashboard (English only, open to any staff user, with
+# statistics URLs of its own) stays off: the queue is shown to administrators
+# by the CRM's admin (crm_models/admin/task_queue.py) and rq's CLI.
+RQ_SHOW_ADMIN_LINK = False
 # Reminder e-mails: Django's e-mail backend (SMTP settings as Django documents
 # them; the console backend prints them, as in the demo).
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

@@ -212,3 +212,10 @@ def test_a_notification_of_a_done_follow_up_still_lists(
     reminders_send_due()
     FollowUp.objects.filter(pk=follow_up.pk).update(done_at=timezone.now())
     assert client_for(operator).get(NOTIFICATIONS).content.decode().count('data-unread="1"') == 1
+
+
+def test_django_rq_dashboard_is_not_served(administrator: User, client_for: Callable[[User], Client]) -> None:
+    """django-rq's own pages (English, any staff user) stay off (RQ_SHOW_ADMIN_LINK)."""
+    client = client_for(administrator)
+    assert client.get("/admin/django_rq/dashboard/").status_code == 404
+    assert client.get("/admin/django_rq/dashboard/stats.json").status_code == 404
