@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, connections
@@ -153,3 +154,23 @@ def test_a_failed_job_is_logged_with_its_error_class_only(caplog: pytest.LogCapt
     )
     assert "traceback" not in json.dumps(line).lower()
     assert "generation" not in json.dumps(line)
+
+
+def test_the_daily_capacity_reset_clears_only_earlier_days(operator: User, operator2: User) -> None:
+    from crm_models.tasks import reset_daily_capacity
+    from crm_models.workflow_models import AssignmentRule, AssignmentRuleMember
+
+    rule = AssignmentRule.objects.create(name="Spring web", daily_capacity=10)
+    today = timezone.localdate()
+    yesterday = AssignmentRuleMember.objects.create(
+        rule=rule, user=operator, counted_on=today - timedelta(days=1), assigned_count=7
+    )
+    current = AssignmentRuleMember.objects.create(
+        rule=rule, user=operator2, counted_on=today, assigned_count=3
+    )
+
+    assert reset_daily_capacity() == {"reset": 1}
+    yesterday.refresh_from_db()
+    current.refresh_from_db()
+    assert (yesterday.counted_on, yesterday.assigned_count) == (None, 0)
+    assert (current.counted_on, current.assigned_count) == (today, 3)
