@@ -8,8 +8,8 @@ which leaves `admin.site` alone).
 from typing import Any
 
 from django.core.paginator import InvalidPage
-from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver, path
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, path, reverse
 from unfold.sites import UnfoldAdminSite
 
 
@@ -18,9 +18,11 @@ class CrmAdminSite(UnfoldAdminSite):
         """The campaign report under the admin prefix, through `admin_view`
         (login, staff, CSRF, no caching), named `admin:dashboards_campaign_metrics`."""
         from crm_models import notification_views as notifications
+        from crm_models.admin.my_day import my_day_urls
         from dashboards.views import campaign_metrics_report
 
         return [
+            *my_day_urls(self),
             path(
                 "dashboards/campaign-metrics/",
                 self.admin_view(campaign_metrics_report),
@@ -46,6 +48,21 @@ class CrmAdminSite(UnfoldAdminSite):
             path("preferences/", self.admin_view(notifications.preferences_page), name="preferences"),
             *super().get_urls(),
         ]
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Operators and managers who sign in without a page to go to start on
+        "My day" (crm_models.admin.my_day) instead of the dashboard."""
+        from crm_models.admin.my_day import lands_on_my_day
+
+        response = super().login(request, extra_context)
+        if (
+            request.method == "POST"
+            and isinstance(response, HttpResponseRedirect)
+            and response.url == reverse("admin:index", current_app=self.name)
+            and lands_on_my_day(request.user)
+        ):
+            return HttpResponseRedirect(reverse("admin:crm_models_my_day", current_app=self.name))
+        return response
 
     def search(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The command palette's results. unfold hands `page` to the paginator

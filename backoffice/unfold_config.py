@@ -46,6 +46,7 @@ UNFOLD = {
     "SITE_FAVICONS": [
         {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("favicon.svg")},
     ],
+    "STYLES": [lambda request: static("crm_models/admin.css")],
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_LANGUAGES": True,
@@ -89,6 +90,12 @@ UNFOLD = {
                 "title": _("Overview"),
                 "items": [
                     {
+                        "title": _("My day"),
+                        "icon": "today",
+                        "link": reverse_lazy("admin:crm_models_my_day"),
+                        "permission": _can("crm_models.view_followup"),
+                    },
+                    {
                         "title": _("Dashboard"),
                         "icon": "dashboard",
                         "link": reverse_lazy("admin:index"),
@@ -116,6 +123,12 @@ UNFOLD = {
                         "icon": "contract",
                         "link": reverse_lazy("admin:crm_models_contract_changelist"),
                         "permission": _can("crm_models.view_contract"),
+                    },
+                    {
+                        "title": _("Follow-ups"),
+                        "icon": "event_upcoming",
+                        "link": reverse_lazy("admin:crm_models_followup_changelist"),
+                        "permission": _can("crm_models.view_followup"),
                     },
                     {
                         "title": _("Interactions"),

@@ -5,8 +5,8 @@ Uses the data set of bench/dashboard.py (1,000,000 leads over 1,000 campaigns,
 the bounds let through (dashboards/charts.py: at most MAX_PERIOD_DAYS days and
 MAX_CHART_POINTS points): ten years by month, a year by day, seven years by
 week, each split into series and not, as JSON and CSV. Prints the cold time
-(empty cache: the package also computes each chart's series names) and the
-median of the warm runs, and the refused requests' times.
+(empty cache) and the median of the warm runs, the refused requests' times,
+and the machine's load average before and after.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/charts.py
 
@@ -46,6 +46,7 @@ def timed(client, url: str) -> tuple[float, int, int]:
 
 def main() -> None:
     load()
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     marketer = client_for("marketer")
     today = timezone.localdate()
     spans = {
@@ -79,6 +80,7 @@ def main() -> None:
     ms, status, _size = timed(marketer, refused)
     print(f"1900-2999 by days: {status} in {ms:.0f} ms")
     print(f"slowest bounded request: {slowest:.0f} ms")
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,10 @@ class LeadForm(TimeStampedModel):
         related_name="lead_forms",
         null=True,
         blank=True,
-        help_text=_("The operator who receives the new leads of this form."),
+        help_text=_(
+            "The operator who receives the form's new leads that no assignment rule places. "
+            "Empty: they wait in the unassigned queue."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     allowed_origins = models.TextField(

@@ -275,6 +275,12 @@ class Lead(TimeStampedModel):
             models.Index(fields=["last_name", "-created_at", "-id"], name="lead_last_name_created_idx"),
             models.Index(fields=["email", "-created_at", "-id"], name="lead_email_created_idx"),
             models.Index(fields=["phone", "-created_at", "-id"], name="lead_phone_created_idx"),
+            # The follow-up filters (a range of next-step times) and the list
+            # sorted by the next step.
+            models.Index(fields=["next_follow_up_at", "-created_at", "-id"], name="lead_next_step_idx"),
+            # The same filters in an operator's list (their own leads): at a
+            # million leads the capped count took 160 ms on the index above.
+            models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_step_idx"),
         ]
         constraints = [
             # With the pattern operator class the same index also answers the

@@ -11,8 +11,8 @@ Formula neutralisation: in CSV a text cell starting with `=`, `+`, `-`, `@`,
 tab or carriage return is written with a leading apostrophe (`'=1+1`);
 LibreOffice and Excel show the apostrophe visibly, which is the price of safety
 (OWASP "CSV injection"). In XLSX every text cell is typed as a string, which a
-spreadsheet never runs, so it needs no apostrophe: a phone `+7916...` reads as
-it is. Numbers and dates are not text and stay numbers and dates. The
+spreadsheet never runs, so it needs no apostrophe: a phone `+7 916 ...` reads
+as it is. Numbers and dates are not text and stay numbers and dates. The
 importer strips the CSV's apostrophe again, so an export re-imports cleanly.
 Import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only handles `=`
 and only in its tablib formats, which these formats replace.
@@ -40,6 +40,7 @@ from import_export.formats import base_formats
 
 from crm_models.importing.columns import FORMULA_PREFIXES
 from crm_models.models import AdSpend, Campaign, Channel, Contract, Customer, Lead, LeadStatus, Service
+from crm_models.normalization import format_phone
 
 EXPORT_CHUNK = 5_000
 
@@ -101,6 +102,9 @@ class ExplicitExportResource(resources.ModelResource):
 
     # Columns (by attribute) written as the label of their choice.
     choice_columns: ClassVar[dict[str, type[TextChoices]]] = {}
+    # Columns (by attribute) of stored E.164 phones, written as people read
+    # them ("+7 916 123-45-67"); the importer reads that form back.
+    phone_columns: ClassVar[frozenset[str]] = frozenset()
 
     def _export_chunks(
         self, queryset: QuerySet | None, export_fields: Any, *, neutralize_text: bool
@@ -118,7 +122,8 @@ class ExplicitExportResource(resources.ModelResource):
             for index, path in enumerate(paths)
             if path in self.choice_columns
         }
-        chunks = _clean_chunks(_value_chunks(queryset.values_list(*paths)), labels, neutralize_text)
+        phones = [index for index, path in enumerate(paths) if path in self.phone_columns]
+        chunks = _clean_chunks(_value_chunks(queryset.values_list(*paths)), labels, neutralize_text, phones)
         return headers, chunks
 
     def export(self, queryset: QuerySet | None = None, **kwargs: Any) -> tablib.Dataset:
@@ -146,7 +151,10 @@ class ExplicitExportResource(resources.ModelResource):
 
 
 def _clean_chunks(
-    chunks: Iterator[list[tuple]], labels: dict[int, dict[str, str]], neutralize_text: bool
+    chunks: Iterator[list[tuple]],
+    labels: dict[int, dict[str, str]],
+    neutralize_text: bool,
+    phones: list[int] | None = None,
 ) -> Iterator[Any]:
     prefixes = frozenset(FORMULA_PREFIXES)
     local = timezone.get_current_timezone()
@@ -159,6 +167,8 @@ def _clean_chunks(
         columns: list[Any] = list(zip(*chunk, strict=True))
         for index, names in labels.items():
             columns[index] = [names.get(value, value) for value in columns[index]]
+        for index in phones or ():
+            columns[index] = [format_phone(value) if value else value for value in columns[index]]
         if neutralize_text:
             for index in texts:
                 columns[index] = [
@@ -187,6 +197,7 @@ def _typed_columns(chunk: list[tuple]) -> tuple[list[int], list[int]]:
 
 class LeadResource(ExplicitExportResource):
     choice_columns: ClassVar[dict[str, type[TextChoices]]] = {"status": LeadStatus}
+    phone_columns: ClassVar[frozenset[str]] = frozenset({"phone"})
 
     id = column("id", "ID")
     first_name = column("first_name", "First name")
@@ -267,6 +278,8 @@ class AdSpendResource(ExplicitExportResource):
 
 
 class CustomerResource(ExplicitExportResource):
+    phone_columns: ClassVar[frozenset[str]] = frozenset({"lead__phone"})
+
     id = column("id", "ID")
     first_name = column("lead__first_name", "First name")
     last_name = column("lead__last_name", "Last name")

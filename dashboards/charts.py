@@ -19,6 +19,10 @@ markup, and its page runs that answer as an inline script. Only its CSV view is
 kept; `chart_data` answers the same parameters with plain JSON
 (`ChartSeriesView`), which dashboards/static/dashboards/admin_charts.js draws
 with unfold's Chart.js, so a name is only ever text.
+
+Both views read the definition as a LeadChartDefinition (dashboards/models.py):
+lead counts come from the rollup tables (dashboards/chart_series.py), so a
+bounded request is answered without grouping the lead table.
 """
 
 import datetime
@@ -47,6 +51,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from crm_models.selectors.metrics import user_sees_campaign_metrics
+from dashboards.models import LeadChartDefinition
 from dashboards.periods import (
     DATE_FORMAT_MESSAGE,
     DATE_RANGE_MESSAGE,
@@ -218,13 +223,29 @@ def _number(value: Any) -> float | int:
     return value if isinstance(value, int) else float(value)
 
 
-class ChartSeriesView(admin_charts_views.ChartDataMixin, View):
+class LeadChartDataMixin(admin_charts_views.ChartDataMixin):
+    """The package's chart computation, on the definition read as a
+    LeadChartDefinition: lead counts from the rollup tables when they can be."""
+
+    def get_chart_series_data(
+        self, request: HttpRequest, dashboard_stats: DashboardStats, interval: Interval | None = None
+    ) -> dict[str, Any]:
+        if not isinstance(dashboard_stats, LeadChartDefinition):
+            dashboard_stats = LeadChartDefinition.objects.get(pk=dashboard_stats.pk)
+        return super().get_chart_series_data(request, dashboard_stats, interval)
+
+
+class ChartCSVView(LeadChartDataMixin, admin_charts_views.ChartDataCSVView):
+    """The package's CSV of a chart, from the same series as the JSON."""
+
+
+class ChartSeriesView(LeadChartDataMixin, View):
     """One admin-charts chart as JSON: its buckets' labels and one dataset per
     series, computed by the package from the chart's definition. Names stay
     plain strings inside JSON; the browser draws them on a canvas."""
 
     def get(self, request: HttpRequest, graph_key: str) -> HttpResponse:
-        chart = DashboardStats.objects.get(graph_key=graph_key)
+        chart = LeadChartDefinition.objects.get(graph_key=graph_key)
         try:
             data = self.get_chart_series_data(request, chart)
         except admin_charts_views.InvalidChartParameter as error:
@@ -274,7 +295,7 @@ def admin_charts_urlpatterns() -> list[URLPattern]:
         path("chart_data/<str:graph_key>/", guard(ChartSeriesView.as_view()), name="chart-data"),
         path(
             "chart_csv/<str:graph_key>/",
-            guard(admin_charts_views.ChartDataCSVView.as_view()),
+            guard(ChartCSVView.as_view()),
             name="chart-csv",
         ),
     ]

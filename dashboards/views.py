@@ -1,23 +1,29 @@
 """The admin index and the campaign report. Display only: every number comes
-from `crm_models.selectors.metrics`; this module picks what a role may see and
+from `crm_models.selectors.metrics` (and the follow-up cards from
+`crm_models.selectors.followups`); this module picks what a role may see and
 formats it."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
 
+from crm_models.roles import Role, has_role
+from crm_models.selectors.followups import CONTRACT_END_DAYS, workday_counts
 from crm_models.selectors.metrics import (
     CampaignMetrics,
     CampaignRow,
@@ -59,7 +65,10 @@ CHART_OPTIONS: dict[str, Any] = {
 
 
 def _chart_json(data: dict[str, Any]) -> dict[str, str]:
-    return {"data": json.dumps(data), "options": json.dumps(CHART_OPTIONS)}
+    # Chart.js writes the axes' numbers with Intl in this locale ("10 000 000"
+    # in Russian), not in the browser's.
+    options = {**CHART_OPTIONS, "locale": get_language() or settings.LANGUAGE_CODE}
+    return {"data": json.dumps(data), "options": json.dumps(options)}
 
 
 def _kpis(metrics: CampaignMetrics) -> list[dict[str, str]]:
@@ -333,6 +342,22 @@ def _admin_charts(request: HttpRequest, period: Period) -> list[dict[str, Any]]:
     return result
 
 
+def _workday(request: HttpRequest) -> dict[str, Any]:
+    """The follow-up cards of an operator or a manager, with their lists' links."""
+    counts = workday_counts(user=request.user)
+    today = timezone.localdate()
+    ending = {
+        "end_date_from": today.isoformat(),
+        "end_date_to": (today + timedelta(days=CONTRACT_END_DAYS)).isoformat(),
+    }
+    return {
+        "workday": counts,
+        "my_day_url": reverse("admin:crm_models_my_day"),
+        "stale_url": reverse("admin:crm_models_lead_changelist") + "?stale=yes",
+        "contracts_ending_url": reverse("admin:crm_models_contract_changelist") + "?" + urlencode(ending),
+    }
+
+
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """Adds what the user's role may see to the admin index (UNFOLD["DASHBOARD_CALLBACK"])."""
     period, form, error = period_from_query(request.GET)
@@ -346,6 +371,10 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             "title": _("Dashboard"),
         }
     )
+    if request.user.has_perm("crm_models.view_followup") and has_role(
+        request.user, Role.OPERATOR, Role.MANAGER
+    ):
+        context.update(_workday(request))
     if user_sees_campaign_metrics(request.user):
         context["campaign_dashboard"] = _campaign_dashboard(request, period)
         context["admin_charts"] = _admin_charts(request, period)

@@ -148,6 +148,10 @@ TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
 
+# A lead of these statuses with no next step and no interaction for this many
+# days is flagged stale in the lead list (issue 20).
+CRM_STALE_DAYS = {"new": 2, "in_progress": 7, "qualified": 14}
+
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -229,12 +233,6 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
-
-# --- django-admin-charts ----------------------------------------------------
-ADMIN_CHARTS_D3_JS_PATH = "vendor/d3/d3.min.js"
-ADMIN_CHARTS_NVD3_JS_PATH = "vendor/nvd3/nv.d3.min.js"
-ADMIN_CHARTS_NVD3_CSS_PATH = "vendor/nvd3/nv.d3.min.css"
-ADMIN_CHARTS_USE_JQUERY = False
 
 # --- dashboards -----------------------------------------------------------------
 # Seconds the campaign figures of a period stay cached (shared cache); 0 turns it off.

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
@@ -25,6 +26,7 @@ from crm_models.admin.history_display import ReadableHistoryContextHelper
 from crm_models.admin.keys import can_be_key, valid_pk_or_404
 from crm_models.admin.library_hooks import MissingRowIs404Mixin
 from crm_models.admin.list_rows import row_checkbox
+from crm_models.admin.localized_fields import MoneyFormField, MoneyInput
 from crm_models.admin.relations import PlainTextRelationsMixin
 from crm_models.querysets import ScopedQuerySet
 from crm_models.roles import sees_everything
@@ -89,6 +91,9 @@ class ScopedAdminMixin(MissingRowIs404Mixin):
             kwargs["widget"] = KeyCheckingAutocompleteSelect(
                 db_field,
                 self.admin_site,  # type: ignore[attr-defined]
+                # select2 copies the select's title onto the combobox it draws,
+                # which screen readers otherwise announce without a name.
+                attrs={"title": capfirst(db_field.verbose_name)},
                 using=kwargs.get("using"),
             )
         if "queryset" not in kwargs:
@@ -158,6 +163,8 @@ class CrmModelAdmin(
     # Named, not only found by Django's per-app lookup: import-export's list
     # template extends the one set here (the filter chips).
     change_list_template = "admin/crm_models/change_list.html"
+    # Amounts in the user's language in the inputs too (admin/localized_fields.py).
+    formfield_overrides = {models.DecimalField: {"form_class": MoneyFormField, "widget": MoneyInput}}
 
     class Media:
         js = ["crm_models/a11y.js"]

@@ -40,6 +40,7 @@ from .conversion_forms import (
     contract_rows_initial,
     services_for_conversion,
 )
+from .localized_fields import money_input_text
 
 CONVERT_ACTION_LABEL = _("Convert to customer with contract")
 OUT_OF_SCOPE_MESSAGE = _("Some of the selected leads are not available to you; nothing was converted.")
@@ -267,7 +268,10 @@ class LeadConversionMixin:
             ]
         # Each option carries the service's price: the page's script refills a
         # row's amount (and name) from it when the service changes.
-        choices = [(pk, service.name, service.price) for pk, service in services.items()]
+        choices = [
+            (pk, service.name, service.price, money_input_text(service.price))
+            for pk, service in services.items()
+        ]
         options: dict[int | None, str] = {}
         rows = []
         for prefix, values, errors in row_values:
@@ -275,10 +279,10 @@ class LeadConversionMixin:
             if service not in options:
                 options[service] = format_html_join(
                     "",
-                    '<option value="{}" data-price="{}"{}>{}</option>',
+                    '<option value="{}" data-price="{}" data-price-text="{}"{}>{}</option>',
                     (
-                        (pk, price, mark_safe(" selected") if pk == service else "", name)
-                        for pk, name, price in choices
+                        (pk, price, price_text, mark_safe(" selected") if pk == service else "", name)
+                        for pk, name, price, price_text in choices
                     ),
                 )
             rows.append(
@@ -288,7 +292,7 @@ class LeadConversionMixin:
                     "lead_id": values["lead_id"],
                     "options": options[service],
                     "name": values["name"] or "",
-                    "amount": values["amount"],
+                    "amount": money_input_text(values["amount"]),
                     "errors": {name: errors.get(name) for name in (*ROW_FIELDS, "document")},
                     "row_errors": errors.get(NON_FIELD_ERRORS),
                     "has_errors": bool(errors),

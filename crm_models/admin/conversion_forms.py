@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminDateWidget
 
 from crm_models.documents import validate_contract_document
-from crm_models.models import END_BEFORE_START_MESSAGE, NEGATIVE_AMOUNT_MESSAGE, Lead, Service
+from crm_models.models import END_BEFORE_START_MESSAGE, Lead, Service
 from crm_models.roles import UserLike
+
+from .localized_fields import MoneyFormField
 
 INVALID_SERVICE_MESSAGE = forms.ModelChoiceField.default_error_messages["invalid_choice"]
 SELECTION_CHANGED_MESSAGE = _(
@@ -63,12 +65,11 @@ class LeadContractForm(forms.Form):
     lead_id = forms.IntegerField(widget=forms.HiddenInput)
     service = forms.IntegerField(label=capfirst(_("service")))
     name = forms.CharField(label=capfirst(_("contract name / number")), max_length=200)
-    amount = forms.DecimalField(
+    amount = MoneyFormField(
         label=capfirst(_("amount")),
         max_digits=14,
         decimal_places=2,
         min_value=0,
-        error_messages={"min_value": NEGATIVE_AMOUNT_MESSAGE},
     )
     document = forms.FileField(
         label=capfirst(_("document")), required=False, validators=[validate_contract_document]

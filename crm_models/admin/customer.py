@@ -17,7 +17,7 @@ from crm_models.selectors.search import lead_search_q
 
 from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
 from .contract_documents import document_link_html
-from .display import nowrap, relative_time
+from .display import money, nowrap, relative_time
 from .filters import RangeDateFilter
 from .importing import CrmExportMixin
 
@@ -27,7 +27,7 @@ class ContractInline(TabularInline):
     tab = True
     extra = 0
     formset = CappedInlineFormSet
-    fields = ["name", "service", "amount", "start_date", "end_date", "signed_at", "document_link"]
+    fields = ["name", "service", "display_amount", "start_date", "end_date", "signed_at", "document_link"]
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -38,6 +38,10 @@ class ContractInline(TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @display(description=_("amount"))
+    def display_amount(self, obj: Contract) -> str:
+        return money(obj.amount)
 
     @display(description=_("document"))
     def document_link(self, obj: Contract) -> str:

@@ -15,6 +15,7 @@ the one unfold renders, with and without selections, in both languages.
 """
 
 import datetime
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.core.validators import EMPTY_VALUES
@@ -85,11 +86,19 @@ class AutocompleteSelectFilter(RenderedOnceMixin, unfold_filters.AutocompleteSel
     read from the database, so only the empty filter is kept."""
 
     rendered_template = unfold_filters.AutocompleteSelectFilter.template
+    _choices: list | None = None
 
     def rendered_key(self) -> tuple | None:
         if self.value() not in EMPTY_VALUES:
             return None
         return (self.field_path, self.lookup_kwarg)
+
+    def choices(self, changelist: Any) -> Iterator:
+        # One form per request, whoever asks: the panel and the list's chip
+        # (templatetags/crm_chips.py) then share the row its field has read.
+        if self._choices is None:
+            self._choices = list(super().choices(changelist))
+        return iter(self._choices)
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:

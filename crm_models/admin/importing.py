@@ -15,6 +15,7 @@ bulk operations (see `crm_models.services.imports`).
 import base64
 import hashlib
 import zipfile
+from dataclasses import asdict
 from pathlib import PurePath
 from typing import Any
 
@@ -53,8 +54,10 @@ from crm_models.selectors.import_plans import (
     import_sample_build,
     row_messages,
 )
+from crm_models.services.assignment import ImportOwnership, import_ownership_summary
 from crm_models.services.imports import HAS_ERRORS_MESSAGE, ImportedFile, ImportRejectedError, import_confirm
 
+from .assignment import ownership_fields_add, ownership_from_form
 from .export_form import LabelledExportForm
 
 PREVIEW_EXPIRED_MESSAGE = _("This preview has expired or belongs to another user. Upload the file again.")
@@ -259,7 +262,12 @@ class CrmImportMixin(ImportMixin):
             may_update=import_may_update(user=request.user, kind=self.import_spec.kind),
             records=self.import_spec.verbose_name_plural,
         )
+        if self.import_spec.kind == ImportRecord.Kind.LEAD:
+            ownership_fields_add(form, request.user)
         if request.method != "POST" or not form.is_valid():
+            return self._render(request, form=form)
+        ownership = ownership_from_form(form, request.user)
+        if form.errors:
             return self._render(request, form=form)
         upload = form.cleaned_data["import_file"]
         mode = form.cleaned_data["duplicates"]
@@ -292,7 +300,7 @@ class CrmImportMixin(ImportMixin):
                 error_file = None
         del data, table
         return self._render_preview(
-            request, form, clean, plan, file_info, sample=sample, error_file=error_file
+            request, form, clean, plan, file_info, sample=sample, error_file=error_file, ownership=ownership
         )
 
     def _render_preview(
@@ -305,6 +313,7 @@ class CrmImportMixin(ImportMixin):
         *,
         sample: dict[str, Any] | None = None,
         error_file: ErrorFile | None = None,
+        ownership: ImportOwnership | None = None,
     ) -> TemplateResponse:
         payload = {
             "user_id": request.user.pk,
@@ -323,6 +332,7 @@ class CrmImportMixin(ImportMixin):
                 "content_type": error_file.content_type,
                 "extension": error_file.extension,
             },
+            "ownership": None if ownership is None else asdict(ownership),
         }
         token = pending_save(payload)
         counts = plan.counts
@@ -345,6 +355,13 @@ class CrmImportMixin(ImportMixin):
             if plan.errors and (importable or counts["skipped"])
             else None,
             importable=importable,
+            ownership_lines=[]
+            if ownership is None or not plan.creates
+            else import_ownership_summary(
+                ownership=ownership,
+                user=request.user,
+                campaign_ids=[plan.references[row[6].casefold()] for row in plan.creates],
+            ),
         )
 
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -379,6 +396,7 @@ class CrmImportMixin(ImportMixin):
             size=file_info["size"],
             file_format=file_info["format"],
         )
+        ownership = ImportOwnership(**payload["ownership"]) if payload.get("ownership") else None
         try:
             record, plan = import_confirm(
                 clean=clean,
@@ -386,6 +404,7 @@ class CrmImportMixin(ImportMixin):
                 duplicate_mode=payload["mode"],
                 imported_file=imported_file,
                 skip_invalid=skip_invalid,
+                ownership=ownership,
             )
         except ImportRejectedError as rejected:
             messages.error(request, str(rejected.message))
@@ -393,7 +412,7 @@ class CrmImportMixin(ImportMixin):
                 return HttpResponseRedirect(upload_url)
             # The rows stored in the payload are the ones without errors.
             clean.errors = []
-            return self._render_preview(request, None, clean, rejected.plan, file_info)
+            return self._render_preview(request, None, clean, rejected.plan, file_info, ownership=ownership)
         pending_remove(form.cleaned_data["token"])
         done = IMPORT_DONE_MESSAGE % {
             "file": record.file_name,

@@ -8,20 +8,23 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
-from crm_models.models import Campaign, Lead, LeadStatus
+from crm_models.models import Campaign, Lead, LeadStatus, LostReason
 from crm_models.normalization import format_phone
 from crm_models.resources import LeadResource
 from crm_models.roles import sees_everything
 from crm_models.selectors.search import lead_search_q
 
+from .assignment import LeadAssignmentMixin, lead_add_owner
 from .base import CrmModelAdmin, IndexedSearchMixin
 from .conversion import LeadConversionMixin
 from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import lead_choices_for_interactions
+from .lead_follow_ups import LeadFollowUpMixin
 from .lead_forms import LeadAdminForm
 from .lead_links import ConvertedLeadMixin
+from .localized_fields import PhoneFormField, PhoneInput
 from .timeline import LeadTimelineMixin
 
 # Where the lead came from (issue 21): set by the capture and the import, read-only here.
@@ -81,12 +84,17 @@ class LeadChannelFilter(ChoicesDropdownFilter):
 @admin.register(Lead)
 class LeadAdmin(
     ConvertedLeadMixin,
+    LeadAssignmentMixin,
+    LeadFollowUpMixin,
     LeadTimelineMixin,
     CrmImportExportMixin,
     LeadConversionMixin,
     IndexedSearchMixin,
     CrmModelAdmin,
 ):
+    class Media:
+        js = ["crm_models/js/post_action.js"]
+
     resource_classes = [LeadResource]
     form = LeadAdminForm
     list_display = [
@@ -96,6 +104,7 @@ class LeadAdmin(
         "campaign",
         "status_label",
         "owner",
+        "next_step",
         "created",
     ]
     list_display_links = ["full_name_display"]
@@ -103,8 +112,8 @@ class LeadAdmin(
     search_fields = ["first_name", "last_name", "email", "phone", "company"]
     search_help_text = _("Search by name, e-mail or phone (typed any way).")
     autocomplete_fields = ["campaign"]
-    actions = ["convert_leads"]
-    actions_detail = ["convert_lead_detail"]
+    actions = ["convert_leads", "take_leads", "assign_leads"]
+    actions_detail = ["convert_lead_detail", "take_lead_detail"]
     readonly_fields = ["created_at", "updated_at", "converted_at", *ATTRIBUTION_READONLY]
     fieldsets = [
         (
@@ -113,7 +122,7 @@ class LeadAdmin(
         ),
         (
             _("Pipeline"),
-            {"fields": ["campaign", "status", "owner", "notes"]},
+            {"fields": ["campaign", ("status", "lost_reason"), "owner", "notes"]},
         ),
         (_("Source"), {"fields": ATTRIBUTION_FIELDS, "classes": ["collapse"]}),
         (
@@ -127,7 +136,11 @@ class LeadAdmin(
             ("status", ChoicesDropdownFilter),
             ("campaign", AutocompleteSelectFilter),
             ("campaign__channel", LeadChannelFilter),
+            # Searched as you type, like the campaign: the empty filter is
+            # rendered without reading the reasons.
+            ("lost_reason", AutocompleteSelectFilter),
             ("created_at", RangeDateFilter),
+            *self.follow_up_filters,
         ]
         if sees_everything(request.user):
             # Searched as you type: a company with a million leads has hundreds
@@ -144,6 +157,12 @@ class LeadAdmin(
             readonly.append("status")
         return readonly
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "phone":
+            # Shown as "+7 916 000-04-18", typed any way (admin/localized_fields.py).
+            kwargs.update(form_class=PhoneFormField, widget=PhoneInput)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "status":
             # "Converted" is reached only through the conversion action, which also
@@ -154,6 +173,8 @@ class LeadAdmin(
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "owner":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        if db_field.name == "lost_reason":
+            kwargs["queryset"] = LostReason.objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(
@@ -162,14 +183,11 @@ class LeadAdmin(
         form = super().get_form(request, obj, change, **kwargs)
         return type(form.__name__, (form,), {"request_user": request.user, "site_name": self.admin_site.name})
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("owner", request.user.pk)
-        return initial
-
     def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool) -> None:
         if not change and not obj.owner_id:
-            obj.owner = request.user  # type: ignore[assignment]
+            # An operator's own add stays theirs; a marketer's or an
+            # administrator's (owner left empty) goes by the assignment rules.
+            obj.owner_id = lead_add_owner(user=request.user, campaign_id=obj.campaign_id)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -182,9 +200,9 @@ class LeadAdmin(
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        if request.GET.get("model_name") == "interaction":
-            # Autocomplete for an interaction's lead: only leads whose timeline
-            # this user works on.
+        if request.GET.get("model_name") in ("interaction", "followup"):
+            # Autocomplete for an interaction's or a follow-up's lead: only
+            # leads whose timeline this user works on.
             queryset = queryset & lead_choices_for_interactions(request)
         return super().get_search_results(request, queryset, search_term)
 

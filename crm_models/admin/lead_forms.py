@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from crm_models.models import LeadStatus
 from crm_models.normalization import normalize_email, normalize_phone
 from crm_models.roles import UserLike
 from crm_models.selectors.leads import ExistingLead, lead_with_contact_get
@@ -37,6 +38,22 @@ def duplicate_message(field: str, existing: ExistingLead, *, site_name: str = "a
     return f"{DUPLICATE_MESSAGES[field]} {ASK_ADMINISTRATOR_MESSAGE}"
 
 
+LOST_REASON_REQUIRED_MESSAGE = _("Choose why the lead was lost.")
+
+
+def lost_reason_clean(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
+    """A lost lead needs a reason (on the reason's field); a lead that is not
+    lost keeps none."""
+    if "lost_reason" not in form.fields:
+        return
+    status = cleaned.get("status", form.instance.status)
+    if status == LeadStatus.LOST:
+        if not cleaned.get("lost_reason") and "lost_reason" not in form.errors:
+            form.add_error("lost_reason", ValidationError(LOST_REASON_REQUIRED_MESSAGE, code="required"))
+    elif "status" in cleaned:
+        cleaned["lost_reason"] = None
+
+
 class LeadAdminForm(forms.ModelForm):
     # Set per request by LeadAdmin.get_form: whether the original may be linked depends on who asks.
     request_user: ClassVar[UserLike | None] = None
@@ -44,6 +61,7 @@ class LeadAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        lost_reason_clean(self, cleaned)
         if self.request_user is None:
             return cleaned
         for field, normalize in (("email", normalize_email), ("phone", normalize_phone)):

@@ -5,7 +5,7 @@ with its error, and how often a job was attempted.
 The package registers a plain admin of its own on the default site; it is
 replaced here by one of the proxy model `TaskResult` (job_models.py), in the
 CRM's look and language, with the project's permissions: the view
-permission (granted to the Administrator group by crm_models.0016) and the
+permission (granted to the Administrator group by crm_models.0018) and the
 Administrator role; never add, change or delete.
 """
 

@@ -23,6 +23,7 @@ from crm_models.services.interactions import (
     interaction_log,
     interaction_summary_clean,
 )
+from crm_models.workflow_models import FollowUp
 
 LOG_BUTTON = "_log_interaction"
 TIMELINE_LIMIT = 200
@@ -35,10 +36,16 @@ def timeline_html(lead_id: int, *, composer: bool) -> SafeString:
     interactions = (
         Interaction.objects.filter(lead_id=lead_id).select_related("author").order_by("-happened_at", "-id")
     )
+    # Planned steps above what happened, so the feed holds both; a step done
+    # is in it as the interaction it recorded.
+    planned = (
+        FollowUp.objects.open().filter(lead_id=lead_id).select_related("assignee").order_by("due_at", "id")
+    )
     return SafeString(
         render_to_string(
             "crm_models/timeline.html",
             {
+                "planned": planned[:TIMELINE_LIMIT],
                 "interactions": interactions[:TIMELINE_LIMIT],
                 "composer": composer,
                 "log_button": LOG_BUTTON,

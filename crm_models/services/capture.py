@@ -32,6 +32,7 @@ from crm_models.capture_models import (
 )
 from crm_models.models import Campaign, Interaction, InteractionKind, Lead, LeadSource
 from crm_models.normalization import normalize_email, normalize_phone
+from crm_models.services.assignment import lead_assign_on_arrival
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,9 @@ def capture_receive(
 def after_lead_captured(*, lead: Lead, form: LeadForm) -> None:
     """The hook for what happens to a new captured lead next, inside the
     capture's transaction: its owner from the assignment rules and a first
-    follow-up ("call within 15 minutes") once issue 20 provides them. Until
-    then the lead keeps the form's owner."""
+    follow-up ("call within 15 minutes") once issue 20 provides them. A lead
+    no rule places keeps the form's owner (or stays in the queue)."""
+    lead_assign_on_arrival(lead=lead)
 
 
 def _find_person(clean: CleanCapture) -> Lead | None:

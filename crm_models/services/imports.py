@@ -13,6 +13,7 @@ import datetime
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -26,6 +27,7 @@ from crm_models.importing.columns import CleanFile
 from crm_models.models import AdSpend, Campaign, ImportRecord, Lead, LeadStatus, Service
 from crm_models.roles import UserLike
 from crm_models.selectors.import_plans import ImportPlan, import_may_update, import_plan_build
+from crm_models.services.assignment import ImportOwnership, import_owners, import_ownership_check
 
 CHANGED_MEANWHILE_MESSAGE = _(
     "The data changed while the file was being imported, so nothing was imported. Upload the file again."
@@ -64,6 +66,7 @@ def import_confirm(
     duplicate_mode: str,
     imported_file: ImportedFile,
     skip_invalid: bool = False,
+    ownership: ImportOwnership | None = None,
 ) -> tuple[ImportRecord, ImportPlan]:
     """Re-check the cleaned rows against the database as it is now and write
     them in one transaction.
@@ -74,8 +77,16 @@ def import_confirm(
     others written; it raises only when no row is left. It also raises when
     the user may not update existing records in "update" mode, and when a
     concurrent change breaks a uniqueness rule (always the whole file).
+
+    `ownership` says who owns new leads (services/assignment.py); without it
+    the importing user does. A choice the user may not make is refused.
     """
     kind = clean.spec.kind
+    if ownership is not None:
+        try:
+            import_ownership_check(ownership=ownership, user=user)
+        except ValueError as error:
+            raise ImportRejectedError(str(error)) from error
     if duplicate_mode == ImportRecord.DuplicateMode.UPDATE and not import_may_update(user=user, kind=kind):
         raise ImportRejectedError(UPDATE_NOT_ALLOWED_MESSAGE % {"records": clean.spec.verbose_name_plural})
     started = time.perf_counter()
@@ -100,8 +111,8 @@ def import_confirm(
                 skipped_count=len(plan.skipped),
             )
             reason = CHANGE_REASON % {"pk": record.pk, "file": record.file_name}
-            writer = {
-                ImportRecord.Kind.LEAD: _write_leads,
+            writer: Any = {
+                ImportRecord.Kind.LEAD: partial(_write_leads, ownership=ownership),
                 ImportRecord.Kind.SERVICE: _write_services,
                 ImportRecord.Kind.CAMPAIGN: _write_campaigns,
                 ImportRecord.Kind.SPEND: _write_spend,
@@ -144,7 +155,9 @@ def _update_with_history(
     )
 
 
-def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
+def _write_leads(
+    plan: ImportPlan, user: UserLike, reason: str, *, ownership: ImportOwnership | None = None
+) -> None:
     campaigns = plan.references
 
     def apply(lead: Lead, row: list) -> None:
@@ -163,8 +176,18 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
     if not plan.creates:
         return
     now = timezone.now()
+    # The file never names the owner: the importing user, or the choice made on the form.
+    owners: list[int | None] = (
+        [user.pk] * len(plan.creates)
+        if ownership is None
+        else import_owners(
+            ownership=ownership,
+            user=user,
+            campaign_ids=[campaigns[row[6].casefold()] for row in plan.creates],
+        )
+    )
     if connection.vendor == "postgresql":
-        _copy_with_history(Lead, plan.creates, campaigns, user, reason, now)
+        _copy_with_history(Lead, plan.creates, campaigns, user, reason, now, owners)
         return
     objects = [
         Lead(
@@ -177,11 +200,22 @@ def _write_leads(plan: ImportPlan, user: UserLike, reason: str) -> None:
             company=company or "",
             campaign_id=campaigns[campaign.casefold()],
             status=LeadStatus.NEW.value,
-            owner_id=user.pk,  # forced: the file never names the owner
+            owner_id=owner_id,
             notes=notes or "",
             converted_at=None,
         )
-        for _number, first_name, last_name, email, phone, company, campaign, notes, _id, created in plan.creates
+        for (
+            _number,
+            first_name,
+            last_name,
+            email,
+            phone,
+            company,
+            campaign,
+            notes,
+            _id,
+            created,
+        ), owner_id in zip(plan.creates, owners, strict=True)
     ]
     bulk_create_with_history(
         objects, Lead, batch_size=BATCH, default_user=user, default_change_reason=reason, default_date=now
@@ -209,7 +243,13 @@ COPY_CHUNK = 2_000
 
 
 def _copy_with_history(
-    model: type[Model], creates: list[list], campaigns: dict[str, int], user: UserLike, reason: str, now: Any
+    model: type[Model],
+    creates: list[list],
+    campaigns: dict[str, int],
+    user: UserLike,
+    reason: str,
+    now: Any,
+    owners: list[int | None],
 ) -> None:
     """COPY the new leads (clean rows as `ImportPlan.creates` holds them) and
     their '+' history rows. Each row's COPY line is formatted once, in COPY's
@@ -226,7 +266,7 @@ def _copy_with_history(
     escapes = COPY_ESCAPES
     stamp = now.isoformat()
     status = LeadStatus.NEW.value
-    owner = user.pk  # forced: the file never names the owner
+    owner_cells = ["\\N" if owner is None else str(owner) for owner in owners]
     with connection.cursor() as cursor:
         # The sequence's name is looked up once: inside the nextval() call it
         # was looked up again for every row (0.7 s of a 100,000-row import).
@@ -244,7 +284,7 @@ def _copy_with_history(
                     f"\t{(last_name or '').translate(escapes)}\t{(email or '').translate(escapes)}"
                     f"\t{(phone or '').translate(escapes)}\t{(company or '').translate(escapes)}"
                     f"\t{campaigns[campaign.casefold()]}\t{status}\t{owner}\t{(notes or '').translate(escapes)}\t\\N"
-                    for pk, (
+                    for pk, owner, (
                         _number,
                         first_name,
                         last_name,
@@ -256,7 +296,10 @@ def _copy_with_history(
                         _id,
                         created,
                     ) in zip(
-                        ids[start : start + COPY_CHUNK], creates[start : start + COPY_CHUNK], strict=True
+                        ids[start : start + COPY_CHUNK],
+                        owner_cells[start : start + COPY_CHUNK],
+                        creates[start : start + COPY_CHUNK],
+                        strict=True,
                     )
                 ]
                 copy.write("".join(f"{line}\n" for line in chunk))

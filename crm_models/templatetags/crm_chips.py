@@ -36,13 +36,37 @@ def _selected_labels(spec: Any, cl: Any) -> list[str]:
     ]
 
 
-def _related_names(spec: Any, values: list[str], user: Any) -> list[str]:
+def _names_read_by_the_form(spec: Any, cl: Any) -> list[str]:
+    """The row an autocomplete filter's own form has read for its selection
+    (the filter keeps one form per request, see admin/filters.py), so the chip
+    costs no query of its own. None of it for a scoped model: that form reads
+    rows unscoped."""
+    try:
+        choices = list(spec.choices(cl))
+    except Exception:
+        return []
+    for choice in choices:
+        form = choice.get("form") if isinstance(choice, dict) else None
+        name = getattr(spec, "lookup_kwarg", None)
+        if form is None or name not in getattr(form, "fields", {}) or not form.is_valid():
+            continue
+        chosen = form.cleaned_data.get(name)
+        if isinstance(chosen, models.Model):
+            return [str(chosen)]
+    return []
+
+
+def _related_names(spec: Any, cl: Any, values: list[str], user: Any) -> list[str]:
     field = getattr(spec, "field", None)
     if not isinstance(field, models.ForeignKey):
         return []
     queryset = field.related_model._default_manager.all()  # type: ignore[union-attr]
     if hasattr(queryset, "visible_to"):
         queryset = queryset.visible_to(user)
+    else:
+        names = _names_read_by_the_form(spec, cl)
+        if names:
+            return names
     keys = [value for value in values if value.isdigit()]
     return [str(row) for row in queryset.filter(pk__in=keys)]
 
@@ -56,7 +80,7 @@ def _value_text(spec: Any, cl: Any, names: list[str], user: Any) -> str:
     if isinstance(field, models.Field) and field.choices:
         choice_labels = dict(field.flatchoices)
         return ", ".join(str(choice_labels.get(value, value)) for value in values)
-    related = _related_names(spec, values, user)
+    related = _related_names(spec, cl, values, user)
     if related:
         return ", ".join(related)
     parameters = [str(name) for name in spec.expected_parameters()]

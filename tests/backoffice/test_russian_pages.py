@@ -19,6 +19,7 @@ from crm_models.models import Channel, FollowUp, InteractionKind, LeadStatus
 from crm_models.roles import Role
 from crm_models.services.reminders import reminders_send_due
 from crm_models.tasks import periodic_run
+from crm_models.services.followups import follow_up_plan
 from tests.factories import (
     CampaignFactory,
     ContractFactory,
@@ -197,6 +198,11 @@ def russian_data(scoped_users: dict[str, User], marketer: User) -> None:
     DBTaskResult.objects.filter(pk=failed.id).update(
         status="FAILED", exception_class_path="builtins.ValueError", traceback="Traceback"
     )
+    # Steps overdue and due later, so "My day" and the follow-up list have rows.
+    follow_up_plan(
+        lead=lead, user=operator, due_at=timezone.now() - timedelta(hours=1), note="Уточнить смету"
+    )
+    follow_up_plan(lead=customer.lead, user=manager, due_at=timezone.now() + timedelta(days=2))
 
 
 def admin_pages(client: Client) -> Iterator[str]:
@@ -208,6 +214,9 @@ def admin_pages(client: Client) -> Iterator[str]:
     yield reverse("admin:password_change")
     yield reverse("admin:notifications")
     yield reverse("admin:preferences")
+    my_day = reverse("admin:crm_models_my_day")
+    if client.get(my_day).status_code == 200:
+        yield my_day
     for app in index.context["app_list"]:
         if app["app_label"] == CHART_BUILDER:
             continue

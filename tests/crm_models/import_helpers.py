@@ -35,10 +35,11 @@ def import_url(model: str) -> str:
     return reverse(f"admin:crm_models_{model}_import")
 
 
-def upload(client: Client, model: str, name: str, data: bytes, duplicates: str = "skip"):
+def upload(client: Client, model: str, name: str, data: bytes, duplicates: str = "skip", **extra: object):
+    """`extra`: more fields of the upload form (a lead import's owner_choice, owner)."""
     return client.post(
         import_url(model),
-        {"import_file": SimpleUploadedFile(name, data), "duplicates": duplicates},
+        {"import_file": SimpleUploadedFile(name, data), "duplicates": duplicates, **extra},
     )
 
 

@@ -24,9 +24,12 @@ LIST_QUERIES = 2
 # The options of a related-model dropdown filter (owner, account manager, service).
 FILTER_CHOICES = 1
 # The chosen option of an autocomplete filter (owner), shown by name: unfold's
-# filter reads it twice (its form field, then its widget), and its chip above
-# the list once more.
-SELECTED_CHOICE = 3
+# filter reads it twice (its form field, then its widget); the chip above the
+# list shows the row the form field read.
+SELECTED_CHOICE = 2
+# An id that names no one: the form finds nothing, and the chip looks once
+# more (then shows the id as it is).
+UNKNOWN_CHOICE = 3
 # The dates of the oldest and newest leads of a channel the lead list is
 # filtered by (admin/lead.py, LeadChannelFilter).
 CHANNEL_DATES = 1
@@ -69,7 +72,7 @@ CASES = [
     ("manager", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("marketer", "lead", {"q": "Ivan Pet"}, REQUEST_QUERIES + LIST_QUERIES),
     ("administrator", "lead", {}, REQUEST_QUERIES + LIST_QUERIES),
-    ("administrator", "lead", {"owner__id__exact": "1"}, REQUEST_QUERIES + SELECTED_CHOICE + LIST_QUERIES),
+    ("administrator", "lead", {"owner__id__exact": "0"}, REQUEST_QUERIES + UNKNOWN_CHOICE + LIST_QUERIES),
     (
         "administrator",
         "lead",
@@ -116,6 +119,23 @@ def test_changelist_query_count_does_not_grow_with_rows(
         assert response.status_code == 200
         shown.append(len(response.context["cl"].result_list))
     assert shown[1] >= shown[0]
+
+
+def test_owner_chip_adds_no_query_to_the_filter(
+    users: dict[str, User], client_for: Callable[[User], Client], django_assert_num_queries: Callable
+) -> None:
+    build(users, 1)
+    client = client_for(users["administrator"])
+    url = reverse("admin:crm_models_lead_changelist")
+    client.get(url)
+    owner = users["operator"]
+
+    with django_assert_num_queries(REQUEST_QUERIES + SELECTED_CHOICE + LIST_QUERIES):
+        response = client.get(url, {"owner__id__exact": str(owner.pk)})
+
+    assert response.status_code == 200
+    assert "data-filter-chip" in response.content.decode()
+    assert str(owner) in response.content.decode()
 
 
 def test_lead_search_finds_a_phone_typed_any_way(

@@ -36,8 +36,11 @@ def test_rows_carry_what_the_script_refills_from(client_for: ClientFor, manager:
     assert page.status_code == 200
     assert '<tr data-lead-name="Ivan Petrov">' in html
     audit = Lead.objects.get(first_name="Ivan").campaign.service
-    assert f'<option value="{audit.pk}" data-price="1500.00" selected>Audit</option>' in html
-    assert 'data-price="200.50">Hosting</option>' in html
+    assert (
+        f'<option value="{audit.pk}" data-price="1500.00" data-price-text="1,500.00" selected>Audit</option>'
+        in html
+    )
+    assert 'data-price="200.50" data-price-text="200.50">Hosting</option>' in html
     assert '<script src="/static/crm_models/js/conversion.js" defer></script>' in html
     assert SCRIPT.is_file()
     assert "<script>" not in html.split("</head>")[1]  # no inline script in the page's body

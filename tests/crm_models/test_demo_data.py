@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
@@ -81,3 +82,30 @@ def test_demo_data_refused_in_production(settings: object) -> None:
     with pytest.raises(CommandError, match="never created in production"):
         call_command("demo_data", verbosity=0)
     assert not User.objects.filter(username="admin").exists()
+
+
+def test_demo_data_has_owners_a_queue_rules_and_lost_reasons(demo: dict[str, int]) -> None:
+    from django.utils import timezone
+
+    from crm_models.models import AssignmentRule
+
+    owners = dict(Lead.objects.values_list("owner__username").annotate(count=Count("id")))
+    queued = owners.pop(None)
+    assert set(owners) == {"operator", "operator2"}
+    assert min(owners.values()) > 700
+    # About a tenth of the leads wait in the queue, all of them new.
+    assert 0.05 * demo["Lead"] <= queued <= 0.15 * demo["Lead"]
+    assert set(Lead.objects.filter(owner__isnull=True).values_list("status", flat=True)) == {LeadStatus.NEW}
+    rules = AssignmentRule.objects.order_by("position")
+    assert [(rule.name, sorted(rule.members.values_list("username", flat=True))) for rule in rules] == [
+        ("Search ads", ["operator", "operator2"]),
+        ("Everything else", ["operator", "operator2"]),
+    ]
+    lost = Lead.objects.filter(status=LeadStatus.LOST)
+    assert lost.filter(lost_reason__isnull=True).count() == 0
+    assert lost.values("lost_reason").distinct().count() >= 4
+    now = timezone.now()
+    for model in (Lead, Customer, Contract, Interaction):
+        assert not model.objects.filter(created_at__gt=now).exists(), model.__name__
+    assert not Interaction.objects.filter(happened_at__gt=now).exists()
+    assert not Lead.objects.filter(converted_at__gt=now).exists()

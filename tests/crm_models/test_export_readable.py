@@ -1,5 +1,5 @@
 """Exports people can open: choices as labels in the user's language, phones
-as plain text in XLSX, dates as dates, columns wide enough, and an export page
+as people write them ("+7 916 123-45-67") and as plain text in XLSX, dates as dates, columns wide enough, and an export page
 that says how many rows the file will hold."""
 
 import datetime
@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from crm_models.models import Channel, LeadStatus
-from crm_models.resources import CampaignResource, LeadResource, column_widths
+from crm_models.resources import CampaignResource, CustomerResource, LeadResource, column_widths
 from tests.crm_models.test_export import CSV, XLSX, csv_rows, export
-from tests.factories import CampaignFactory, LeadFactory
+from tests.factories import CampaignFactory, CustomerFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_marketer_exports_statuses_and_channels_as_russian_labels(marketer, clie
     assert campaigns == [["Channel"], ["Социальные сети"]]
 
 
-def test_xlsx_phone_is_a_text_cell_as_stored_and_dates_are_dates(marketer, client_for) -> None:
+def test_xlsx_phone_is_a_text_cell_as_shown_and_dates_are_dates(marketer, client_for) -> None:
     lead = LeadFactory(phone="+79161234567", email="anna@example.ru")
 
     response = export(
@@ -39,7 +39,7 @@ def test_xlsx_phone_is_a_text_cell_as_stored_and_dates_are_dates(marketer, clien
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     # Columns come in the resource's order: e-mail, phone, status, created.
     email, phone, status, created = (sheet.cell(row=2, column=index) for index in range(1, 5))
-    assert (phone.value, phone.data_type) == ("+79161234567", "s")
+    assert (phone.value, phone.data_type) == ("+7 916 123-45-67", "s")
     assert (email.value, email.data_type) == ("anna@example.ru", "s")
     assert status.value == "New"
     assert isinstance(created.value, datetime.datetime)
@@ -48,7 +48,7 @@ def test_xlsx_phone_is_a_text_cell_as_stored_and_dates_are_dates(marketer, clien
         datetime.timezone(datetime.timedelta(hours=3))
     ).replace(tzinfo=None, microsecond=0)
     assert sheet.column_dimensions["A"].width == len("anna@example.ru") + 2
-    assert sheet.column_dimensions["B"].width == len("+79161234567") + 2
+    assert sheet.column_dimensions["B"].width == len("+7 916 123-45-67") + 2
     assert sheet.freeze_panes == "A2"
 
 
@@ -93,3 +93,17 @@ def test_operator_export_count_is_their_scope(operator, operator2, client_for) -
 
     assert response.status_code == 200
     assert response.context["export_count"] == 1
+
+
+def test_csv_phones_as_people_write_them(administrator, client_for) -> None:
+    LeadFactory(phone="+79161234567", email="")
+    CustomerFactory(lead=LeadFactory(phone="+79160000418", email=""))
+    client = client_for(administrator)
+    client.cookies["django_language"] = "ru"
+
+    leads = csv_rows(export(client, "lead", LeadResource, CSV, fields=["phone"]))
+    customers = csv_rows(export(client, "customer", CustomerResource, CSV, fields=["phone"]))
+
+    # The CSV's apostrophe keeps a spreadsheet from reading "+7 ..." as a formula.
+    assert sorted(leads[1:]) == [["'+7 916 000-04-18"], ["'+7 916 123-45-67"]]
+    assert customers[1:] == [["'+7 916 000-04-18"]]

@@ -161,10 +161,12 @@ def test_fixed_file_imports_with_history_and_import_record(marketer, client_for)
     assert response["Location"] == reverse("admin:crm_models_lead_changelist")
     assert Lead.objects.count() == 35
     anna = Lead.objects.get(email="anna.smirnova0@example.ru")
+    # A marketer's import goes by the assignment rules unless they choose
+    # otherwise; with no rule the new leads wait in the unassigned queue.
     assert (anna.first_name, anna.phone, anna.owner, anna.status) == (
         "Анна",
         "+79162000000",
-        marketer,
+        None,
         LeadStatus.NEW,
     )
     assert anna.campaign.name == "Яндекс Директ — весна"
@@ -210,7 +212,8 @@ def test_owner_column_in_the_file_is_ignored(marketer, client_for, campaign, ope
 
     confirm(client, "lead", upload(client, "lead", "x.csv", data).context["token"])
 
-    assert Lead.objects.get().owner == marketer
+    # Not the file's operator: the rules (none here), so the queue.
+    assert Lead.objects.get().owner is None
 
 
 @pytest.mark.parametrize(
@@ -565,7 +568,10 @@ def test_confirm_writes_text_with_copy_special_characters_unchanged(marketer, cl
     notes = "line one\r\nline\ttwo \\N end\\"
     writer.writerow(["Back\\slash", "Tab\tbed", "a@example.ru", "8 916 555-12-34", "Весна", "", notes])
     client = client_for(marketer)
-    preview = upload(client, "lead", "x.csv", buffer.getvalue().encode())
+    operator = UserFactory(role=Role.OPERATOR)
+    preview = upload(
+        client, "lead", "x.csv", buffer.getvalue().encode(), owner_choice="operator", owner=operator.pk
+    )
     assert preview.context["counts"] == {"new": 1, "updated": 0, "skipped": 0, "errors": 0}
 
     confirm(client, "lead", preview.context["token"])
@@ -579,7 +585,7 @@ def test_confirm_writes_text_with_copy_special_characters_unchanged(marketer, cl
         "",
         notes,
         campaign.pk,
-        marketer.pk,
+        operator.pk,
     )
     fields = ("first_name", "last_name", "email", "phone", "company", "notes", "campaign_id", "owner_id")
     assert tuple(getattr(lead, name) for name in fields) == expected

@@ -43,6 +43,9 @@ EXPECTED_INDEXES = {
     "lead_last_name_created_idx": "(last_name, created_at DESC, id DESC)",
     "lead_email_created_idx": "(email, created_at DESC, id DESC)",
     "lead_phone_created_idx": "(phone, created_at DESC, id DESC)",
+    # The follow-up filters and the next-step column (migration 0016).
+    "lead_next_step_idx": "(next_follow_up_at, created_at DESC, id DESC)",
+    "lead_owner_next_step_idx": "(owner_id, next_follow_up_at)",
     "interaction_kind_happened_idx": "(kind, happened_at DESC, id DESC) INCLUDE (lead_id)",
     "interaction_author_time_idx": "(author_id, happened_at DESC, id DESC) INCLUDE (lead_id)",
     "contract_name_signed_idx": "(name, signed_at DESC, id DESC)",
@@ -181,7 +184,7 @@ def test_every_sortable_column_is_read_in_order_from_an_index(model: type, admin
             # A column showing another row may sort the rows of one such row
             # (an Incremental Sort after its name), never the whole table.
             assert not re.search(r"(?<!Incremental )Sort  \(", explained), (column, sign, explained)
-    assert sorted_columns == 2 * {Lead: 6, Customer: 4, Contract: 7, Interaction: 3}[model]
+    assert sorted_columns == 2 * {Lead: 7, Customer: 4, Contract: 7, Interaction: 3}[model]
 
 
 # A column showing a row that may be missing (an interaction without an

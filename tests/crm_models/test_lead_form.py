@@ -97,7 +97,7 @@ def test_campaign_form_reports_negative_budget_and_reversed_dates(
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Ensure this value is greater than or equal to 0." in body
+    assert "The amount cannot be negative." in body
     assert "The end date cannot be before the start date." in body
     assert not Campaign.objects.exists()
 

@@ -220,6 +220,23 @@ def test_the_dashboard_page_carries_no_inline_script(dataset: DataSet, marketer:
     assert 'data-url="/admin/charts/chart_data/leads_by_campaign/"' in body
 
 
+@pytest.mark.parametrize("role_fixture", ["marketer", "manager", "administrator"])
+def test_the_dashboard_loads_neither_d3_nor_nvd3(
+    dataset: DataSet, role_fixture: str, request: pytest.FixtureRequest, client_for
+) -> None:
+    # The charts are drawn with unfold's Chart.js: no page loads the package's
+    # nvd3 scripts, from this site or from a CDN.
+    body = (
+        client_for(request.getfixturevalue(role_fixture))
+        .get("/admin/?" + MARCH.replace("time_since", "date_from").replace("time_until", "date_to"))
+        .content.decode()
+    )
+
+    assert 'data-url="/admin/charts/chart_data/leads_by_campaign/"' in body
+    assert "d3.min" not in body
+    assert "unpkg.com" not in body
+
+
 def test_the_dashboard_cache_version_moved_past_the_nvd3_payloads() -> None:
     assert KEY_VERSION >= 2
 

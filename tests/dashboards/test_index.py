@@ -1,5 +1,7 @@
 """The admin index as the dashboard: what each role sees, and its query count."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -80,7 +82,8 @@ def test_operator_index_query_count(
     dataset: DataSet, operator: User, client_for, django_assert_num_queries
 ) -> None:
     client = client_for(operator)
-    with django_assert_num_queries(6):
+    # and three counts of the follow-up cards (overdue, due today, stale)
+    with django_assert_num_queries(9):
         response = client.get("/admin/" + MARCH)
     assert response.status_code == 200
 
@@ -141,9 +144,10 @@ def test_second_load_reads_the_figures_from_the_cache(
 ) -> None:
     client_for(marketer).get("/admin/" + MARCH)
     # a manager sees the same (all) campaign metrics: the entry is shared
-    # (one query more than before the charts offered their series choices)
+    # (one query more than before the charts offered their series choices),
+    # plus the manager's three follow-up cards (overdue, due today, contracts ending)
     client = client_for(manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         response = client.get("/admin/" + MARCH)
     assert response.status_code == 200
     assert "6,500\u00a0₽" in response.content.decode()
@@ -190,3 +194,23 @@ def test_dashboard_says_which_spend_is_estimated_and_breaks_down_by_source_and_c
         ["(none)", "6", "3", "6,500\u00a0₽", "861\u00a0₽", "144\u00a0₽", "287\u00a0₽", "654.94\u00a0%"]
     ]
     assert [row[0] for row in dashboard["channel_table"]["rows"]] == ["E-mail", "Search", "Social media"]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_charts_write_numbers_in_the_users_language(
+    dataset: DataSet, language: str, marketer: User, client_for
+) -> None:
+    client: Client = client_for(marketer)
+    client.cookies["django_language"] = language
+
+    response = client.get("/admin/" + MARCH)
+
+    assert response.status_code == 200
+    charts = [
+        chart
+        for chart in (response.context["campaign_dashboard"] or {}).values()
+        if isinstance(chart, dict) and "options" in chart
+    ]
+    assert len(charts) == 3
+    for chart in charts:
+        assert json.loads(chart["options"])["locale"] == language

@@ -285,7 +285,8 @@ def login(page: Page) -> Callable[[str], Page]:
             response = submit_login_form(page, username)
             assert response is not None, f"the login POST as {username} got no response, twice"
         assert response.status == 302, (response.status, response.url)
-        page.wait_for_url(re.compile(r"/admin/$"))
+        # Operators and managers land on "My day", the others on the dashboard.
+        page.wait_for_url(re.compile(r"/admin/(my-day/)?$"))
         return page
 
     return log_in

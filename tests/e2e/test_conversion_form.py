@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.browser, BROWSER_DB]
 
 
 def amount_text(price: Decimal) -> str:
-    return f"{price:.2f}"
+    """As the English page shows an amount ("1,500.00")."""
+    return f"{price:,.2f}"
 
 
 def test_manager_changes_the_service_and_the_row_follows_unless_edited(login: Callable[[str], Page]) -> None:

@@ -19,7 +19,11 @@ USERS = "/admin/auth/user/"
 GROUPS = "/admin/auth/group/"
 METRICS = "/admin/dashboards/campaign-metrics/"
 IMPORTS = "/admin/crm_models/importrecord/"
+MY_DAY = "/admin/my-day/"
+FOLLOW_UPS = "/admin/crm_models/followup/"
 EVERY_MENU_LINK = {
+    MY_DAY,
+    FOLLOW_UPS,
     LEADS,
     CUSTOMERS,
     CONTRACTS,
@@ -35,9 +39,15 @@ EVERY_MENU_LINK = {
 # One demo login per role -> (changelists in its menu, add pages it may open).
 ROLE_PAGES: dict[str, tuple[set[str], set[str]]] = {
     "admin": (EVERY_MENU_LINK, {LEADS, USERS}),
-    "operator": ({LEADS, INTERACTIONS, SERVICES, CAMPAIGNS}, {LEADS, INTERACTIONS}),
+    "operator": (
+        {MY_DAY, LEADS, FOLLOW_UPS, INTERACTIONS, SERVICES, CAMPAIGNS},
+        {LEADS, FOLLOW_UPS, INTERACTIONS},
+    ),
     "marketer": ({LEADS, SERVICES, CAMPAIGNS, METRICS, IMPORTS}, {LEADS, SERVICES, CAMPAIGNS}),
-    "manager": ({LEADS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS, METRICS}, {CONTRACTS}),
+    "manager": (
+        {MY_DAY, LEADS, FOLLOW_UPS, CUSTOMERS, CONTRACTS, INTERACTIONS, SERVICES, CAMPAIGNS, METRICS},
+        {CONTRACTS, FOLLOW_UPS},
+    ),
 }
 
 # What the dashboard shows each role (DESIGN.md): campaign figures, or an operator's own leads.
@@ -62,6 +72,10 @@ def test_role_sees_its_menu_and_opens_its_pages(
 ) -> None:
     menu, add_pages = ROLE_PAGES[username]
     page = login(username)
+    # Operators and managers land on "My day"; the dashboard is one link away.
+    if username in ("operator", "manager"):
+        expect(page.locator("#my-day-overdue")).to_have_count(1)
+        page.goto("/admin/")
     for section in set(DASHBOARD_SECTION.values()):
         expect(page.locator(section)).to_have_count(1 if section == DASHBOARD_SECTION[username] else 0)
 

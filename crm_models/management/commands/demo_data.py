@@ -39,6 +39,7 @@ from crm_models.models import (
 )
 from crm_models.roles import Role
 from crm_models.views import DEMO_FORM_KEY, DEMO_UTM_CAMPAIGN
+from crm_models.workflow_models import AssignmentRule, AssignmentRuleMember, AssignmentStrategy
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - local demo only; refused in production
 DEMO_EMAIL_DOMAIN = "demo.example"
@@ -130,6 +131,13 @@ SUMMARIES = [
 
 
 LARGE_MODE_THRESHOLD = 10_000
+# Notes of the demo's planned steps.
+FOLLOW_UP_NOTES = [
+    "Call back about the quote",
+    "Send the price list and the contract draft",
+    "Confirm the meeting time",
+    "Ask whether the budget was approved",
+]
 
 DEMO_FORM_NAME = "Demo landing page"
 # The utm_source of each channel's demo leads and spend (the usual values of Russian ad platforms).
@@ -279,6 +287,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data and demo logins are never created in production.")
         self.rng = random.Random(options["seed"])  # noqa: S311 - demo data, not security
         self.today = timezone.localdate()
+        self.now = timezone.now()
         with transaction.atomic():
             users = self.create_users()
             services = self.create_services()
@@ -290,6 +299,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.create_capture_demo(campaigns, users["operator"])
             self.create_ad_spend(campaigns)
+            self.create_assignment_rules(campaigns)
         if options["leads"] > LARGE_MODE_THRESHOLD:
             with transaction.atomic():
                 self.operators += self.create_staff("operator_{:03d}", GENERATED_OPERATORS, Role.OPERATOR)
@@ -299,6 +309,10 @@ class Command(BaseCommand):
         else:
             created = self.create_leads(campaigns, options["leads"], options["batch_size"])
         self.fill_utm_sources()
+        with transaction.atomic():
+            self.create_follow_ups(
+                [users["operator"], users["operator2"], users["manager"], users["manager2"]]
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Service.objects.count()} services, {Campaign.objects.count()} campaigns, "
@@ -306,6 +320,51 @@ class Command(BaseCommand):
                 f"{Contract.objects.count()} contracts. Logins: {', '.join(u[0] for u in DEMO_USERS)} / '{DEMO_PASSWORD}'."
             )
         )
+
+    def create_follow_ups(self, assignees: list[User]) -> None:
+        """Overdue, due-today and next-week steps for each demo operator and
+        manager (on leads they own or their customers' leads), so "My day" has
+        work on the first login. Created now, through the service that keeps
+        each lead's next step; a user who has steps already gets none."""
+        from crm_models.selectors.followups import day_bounds
+        from crm_models.services.followups import follow_up_leads_for, follow_up_plan
+        from crm_models.workflow_models import FollowUp
+
+        now, _start, end = day_bounds()
+        left_today = end - now
+        moments = [
+            now - timedelta(days=1, hours=2),
+            now - timedelta(hours=3),
+            now + left_today / 3,
+            now + left_today * 2 / 3,
+            now + timedelta(days=7),
+            now + timedelta(days=8, hours=1),
+        ]
+        kinds = [InteractionKind.CALL, InteractionKind.EMAIL, InteractionKind.CALL, InteractionKind.MEETING]
+        for user in assignees:
+            if FollowUp.objects.filter(assignee=user).exists():
+                continue
+            # An operator's steps on their open leads, a manager's on their customers'.
+            statuses = (
+                [LeadStatus.CONVERTED]
+                if user.groups.filter(name=Role.MANAGER).exists()
+                else [LeadStatus.NEW, LeadStatus.IN_PROGRESS, LeadStatus.QUALIFIED]
+            )
+            leads = list(
+                follow_up_leads_for(user)
+                .filter(status__in=statuses)
+                .exclude(phone="")
+                .order_by("-created_at", "-id")[: len(moments)]
+            )
+            for index, (lead, due_at) in enumerate(zip(leads, moments, strict=False)):
+                follow_up_plan(
+                    lead=lead,
+                    user=user,
+                    due_at=due_at,
+                    kind=kinds[index % len(kinds)],
+                    note=FOLLOW_UP_NOTES[index % len(FOLLOW_UP_NOTES)],
+                    assignee_id=user.pk,
+                )
 
     def create_users(self) -> dict[str, User]:
         users = {}
@@ -435,7 +494,38 @@ class Command(BaseCommand):
         span = max((last_day - campaign.start_date).days, 0)
         day = campaign.start_date + timedelta(days=self.rng.randint(0, span))
         moment = datetime.combine(day, time(self.rng.randint(8, 20), self.rng.randint(0, 59)))
-        return timezone.make_aware(moment)
+        return self.not_later_than_now(timezone.make_aware(moment))
+
+    def not_later_than_now(self, moment: datetime) -> datetime:
+        """Nothing in the demo happens after the command ran (today's leads
+        came in this morning, not tonight)."""
+        return min(moment, self.now - timedelta(minutes=1))
+
+    @staticmethod
+    def in_queue(number: int, status: str) -> bool:
+        """About one lead in ten waits in the unassigned queue: new ones only."""
+        return status == LeadStatus.NEW and number % 7 < 2
+
+    def create_assignment_rules(self, campaigns: list[Campaign]) -> None:
+        """Search leads go round the two demo operators (at most 40 a day
+        each); leads of every other channel to the one with fewer open leads."""
+        rules = [
+            ("Search ads", Channel.SEARCH, AssignmentStrategy.ROUND_ROBIN, 40),
+            ("Everything else", "", AssignmentStrategy.LEAST_BUSY, None),
+        ]
+        for position, (name, channel, strategy, capacity) in enumerate(rules, start=1):
+            rule, created = AssignmentRule.objects.get_or_create(
+                name=name,
+                defaults={
+                    "position": position,
+                    "channel": channel,
+                    "strategy": strategy,
+                    "daily_capacity": capacity,
+                },
+            )
+            if created:
+                for operator in self.operators[:2]:
+                    AssignmentRuleMember.objects.create(rule=rule, user=operator)
 
     def create_batch(self, campaigns: list[Campaign], start: int, stop: int) -> None:
         rng = self.rng
@@ -457,12 +547,14 @@ class Command(BaseCommand):
                     company=rng.choice(COMPANIES),
                     campaign=campaign,
                     status=status,
-                    owner=self.operators[number % len(self.operators)],
+                    owner=None
+                    if self.in_queue(number, status)
+                    else self.operators[number % len(self.operators)],
                     lost_reason=self.lost_reasons[number % len(self.lost_reasons)]
                     if status == LeadStatus.LOST
                     else None,
                     created_at=created,
-                    converted_at=created + timedelta(days=rng.randint(1, 20))
+                    converted_at=self.not_later_than_now(created + timedelta(days=rng.randint(1, 20)))
                     if status == LeadStatus.CONVERTED
                     else None,
                 )
@@ -478,12 +570,14 @@ class Command(BaseCommand):
         customers = []
         interactions = []
         for lead in leads:
-            for _ in range(rng.randint(0, 2)):
+            for _ in range(rng.randint(0, 2) if lead.owner else 0):
                 interactions.append(
                     Interaction(
                         lead=lead,
                         kind=rng.choice(InteractionKind.values),
-                        happened_at=lead.created_at + timedelta(hours=rng.randint(1, 72)),
+                        happened_at=self.not_later_than_now(
+                            lead.created_at + timedelta(hours=rng.randint(1, 72))
+                        ),
                         summary=rng.choice(SUMMARIES),
                         author=lead.owner,
                     )
@@ -595,12 +689,14 @@ class Command(BaseCommand):
             draw = rng.random() * running
             status = next(s for s, edge in zip(statuses, cumulative, strict=True) if draw < edge)
             converted_at = (
-                created + timedelta(days=rng.randint(1, 20)) if status == LeadStatus.CONVERTED else None
+                self.not_later_than_now(created + timedelta(days=rng.randint(1, 20)))
+                if status == LeadStatus.CONVERTED
+                else None
             )
             # Staff by blocks of len(campaigns) leads, not number % staff: that would
             # tie each operator to a few campaigns, and so to a few date ranges.
             block = number // len(campaigns)
-            owner_id = operator_ids[block % len(operator_ids)]
+            owner_id = None if self.in_queue(number, status) else operator_ids[block % len(operator_ids)]
             lead_id = leads.add(
                 [
                     None,
@@ -620,8 +716,8 @@ class Command(BaseCommand):
                 ],
                 created,
             )
-            for _ in range(rng.randint(0, 2)):
-                happened = created + timedelta(hours=rng.randint(1, 72))
+            for _ in range(rng.randint(0, 2) if owner_id else 0):
+                happened = self.not_later_than_now(created + timedelta(hours=rng.randint(1, 72)))
                 interactions.add(
                     [
                         None,

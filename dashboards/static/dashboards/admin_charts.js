@@ -39,6 +39,8 @@
       data: {labels: answer.labels, datasets: datasets},
       options: {
         animation: false,
+        // Numbers on the axes and in tooltips as the page's language writes them.
+        locale: document.documentElement.lang || undefined,
         responsive: true,
         maintainAspectRatio: false,
         indexAxis: answer.horizontal ? "y" : "x",

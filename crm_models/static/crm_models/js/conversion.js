@@ -12,8 +12,17 @@
     return Array.from(`${serviceName} — ${leadName}`).slice(0, NAME_LIMIT).join("");
   }
 
-  function sameAmount(value, price) {
-    return value.trim() === "" || (price !== undefined && Number(value) === Number(price));
+  // The amount as shown in the user's language ("3 000 000,00") or typed
+  // plainly ("3000000.00"): the same amount either way.
+  function sameAmount(value, option) {
+    if (value.trim() === "") {
+      return true;
+    }
+    if (!option) {
+      return false;
+    }
+    const compact = value.replace(/\s/g, "");
+    return compact === (option.dataset.priceText || "").replace(/\s/g, "") || Number(compact) === Number(option.dataset.price);
   }
 
   function remember(select) {
@@ -35,8 +44,8 @@
     if (name && (name.value.trim() === "" || name.value === previousName)) {
       name.value = contractName(chosen.textContent, leadName);
     }
-    if (amount && sameAmount(amount.value, previous ? previous.dataset.price : undefined)) {
-      amount.value = chosen.dataset.price;
+    if (amount && sameAmount(amount.value, previous)) {
+      amount.value = chosen.dataset.priceText || chosen.dataset.price;
     }
   }
 
