@@ -17,9 +17,9 @@ from django_tasks_db.models import DBTaskResult
 
 from crm_models.models import Channel, FollowUp, InteractionKind, LeadStatus
 from crm_models.roles import Role
+from crm_models.services.followups import follow_up_plan
 from crm_models.services.reminders import reminders_send_due
 from crm_models.tasks import periodic_run
-from crm_models.services.followups import follow_up_plan
 from tests.factories import (
     CampaignFactory,
     ContractFactory,
