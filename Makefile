@@ -5,11 +5,18 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo install migrate test lint e2e bench clean
+.PHONY: demo worker install migrate test lint e2e bench clean
 
-demo: install migrate  ## Install, migrate, load demo data and serve on http://127.0.0.1:8000/admin/
+# The background worker (reminders, periodic jobs) runs beside the web server
+# and stops with it (Ctrl+C); reminder e-mails are printed to this terminal.
+demo: install migrate  ## Install, migrate, load demo data, start the worker and serve on http://127.0.0.1:8000/admin/
 	$(BIN)/python manage.py demo_data
+	@$(BIN)/python manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install  ## Only the background worker (as `make demo` starts it)
+	$(BIN)/python manage.py worker
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'

@@ -183,3 +183,33 @@ def database_pool_options(environ: Mapping[str, str], *, default_max_size: int) 
         # Connections are recycled so that a server-side change reaches them.
         "max_lifetime": 30 * 60,
     }
+
+
+DATABASE_TASK_BACKEND = "django_tasks_db.DatabaseBackend"
+RQ_TASK_BACKEND = "django_tasks_rq.RQBackend"
+TASK_QUEUES = ("default",)
+
+
+def tasks_from_env(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """TASKS and RQ_QUEUES: the background jobs' queue.
+
+    With REDIS_URL (or TASKS_REDIS_URL, to keep jobs in another Redis database
+    than the cache) jobs go to Redis through django-tasks-rq and run on
+    `rqworker` processes; otherwise they are rows of the database
+    (django-tasks-db) and run on `db_worker` processes, so a demo needs no
+    other server. TASKS_BACKEND=database keeps the database queue even where
+    REDIS_URL is set for the cache. Either way the worker is started by
+    `manage.py worker` (crm_models/management/commands/worker.py)."""
+    redis_url = (environ.get("TASKS_REDIS_URL") or environ.get("REDIS_URL", "")).strip()
+    choice = environ.get("TASKS_BACKEND", "").strip().lower()
+    if choice not in {"", "database", "redis"}:
+        raise ImproperlyConfigured("TASKS_BACKEND must be database or redis.")
+    if choice == "redis" and not redis_url:
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL.")
+    names = list(TASK_QUEUES)
+    queues = {
+        name: {"URL": redis_url or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600} for name in TASK_QUEUES
+    }
+    if redis_url and choice != "database":
+        return {"default": {"BACKEND": RQ_TASK_BACKEND, "QUEUES": names}}, queues
+    return {"default": {"BACKEND": DATABASE_TASK_BACKEND, "QUEUES": names}}, queues

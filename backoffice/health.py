@@ -66,7 +66,10 @@ def _check_queue() -> None:
         for queue in default.get("QUEUES") or ["default"]:
             django_rq.get_connection(queue).ping()
     elif "database" in backend or "_db" in backend:
-        _check_database()
+        from django_tasks_db.models import DBTaskResult
+
+        # The queue's table answers (migrated, readable).
+        DBTaskResult.objects.filter(status="READY").exists()
 
 
 def _queue_configured() -> bool:

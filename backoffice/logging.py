@@ -78,3 +78,46 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+job_logger = logging.getLogger("backoffice.jobs")
+_job_started: dict[str, float] = {}
+
+
+def log_job_started(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    _job_started[str(task_result.id)] = time.perf_counter()
+
+
+def log_job_finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    """One line per finished background job: its name, id, status and
+    duration. Never its arguments or return value (they may hold customer
+    data), and of a failure only the exception's class: the traceback stays
+    in the queue's own record (the admin's task results, administrators only)."""
+    started = _job_started.pop(str(task_result.id), None)
+    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
+    status = str(getattr(task_result.status, "value", task_result.status)).lower()
+    name = task_result.task.name
+    errors = [error.exception_class_path for error in task_result.errors]
+    job_logger.log(
+        logging.WARNING if errors and status == "failed" else logging.INFO,
+        "job %s %s %s %sms",
+        name,
+        task_result.id,
+        status,
+        duration_ms,
+        extra={
+            "event": "job",
+            "task": name,
+            "task_id": str(task_result.id),
+            "status": status,
+            "duration_ms": duration_ms,
+            **({"outcome": errors[-1]} if errors and status == "failed" else {}),
+        },
+    )
+
+
+def connect_job_log() -> None:
+    from django_tasks.signals import task_finished, task_started
+
+    task_started.connect(log_job_started, dispatch_uid="backoffice.jobs.started")
+    task_finished.connect(log_job_finished, dispatch_uid="backoffice.jobs.finished")

@@ -17,6 +17,7 @@ class CrmAdminSite(UnfoldAdminSite):
     def get_urls(self) -> list[URLResolver | URLPattern]:
         """The campaign report under the admin prefix, through `admin_view`
         (login, staff, CSRF, no caching), named `admin:dashboards_campaign_metrics`."""
+        from crm_models import notification_views as notifications
         from crm_models.admin.my_day import my_day_urls
         from dashboards.views import campaign_metrics_report
 
@@ -27,6 +28,24 @@ class CrmAdminSite(UnfoldAdminSite):
                 self.admin_view(campaign_metrics_report),
                 name="dashboards_campaign_metrics",
             ),
+            # The bell (crm_models/notification_views.py): each user's own.
+            path("notifications/", self.admin_view(notifications.notifications_page), name="notifications"),
+            path(
+                "notifications/unread/",
+                self.admin_view(notifications.notifications_unread),
+                name="notifications_unread",
+            ),
+            path(
+                "notifications/read-all/",
+                self.admin_view(notifications.notifications_read_all),
+                name="notifications_read_all",
+            ),
+            path(
+                "notifications/<str:notification_id>/read/",
+                self.admin_view(notifications.notification_read),
+                name="notification_read",
+            ),
+            path("preferences/", self.admin_view(notifications.preferences_page), name="preferences"),
             *super().get_urls(),
         ]
 

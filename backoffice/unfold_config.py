@@ -73,6 +73,14 @@ UNFOLD = {
             "950": "oklch(28.2% .091 267.935)",
         },
     },
+    # The user menu: the bell's page, each user's own preferences, the password.
+    "ACCOUNT": {
+        "navigation": [
+            {"title": _("Notifications"), "link": reverse_lazy("admin:notifications")},
+            {"title": _("My preferences"), "link": reverse_lazy("admin:preferences")},
+            {"title": _("Change password"), "link": reverse_lazy("admin:password_change")},
+        ],
+    },
     "SIDEBAR": {
         "show_search": True,
         "command_search": True,
@@ -192,6 +200,12 @@ UNFOLD = {
                         "icon": "admin_panel_settings",
                         "link": reverse_lazy("admin:auth_group_changelist"),
                         "permission": _can("auth.view_group"),
+                    },
+                    {
+                        "title": _("Background jobs"),
+                        "icon": "schedule",
+                        "link": reverse_lazy("admin:crm_models_taskresult_changelist"),
+                        "permission": _can("crm_models.view_taskresult"),
                     },
                 ],
             },

@@ -2,7 +2,7 @@
 
 Starts an S3-compatible server (moto's server mode) on 127.0.0.1, two gunicorn
 app servers (A and B) on two ports with production settings, and, once the
-project has background jobs, one worker; PostgreSQL and Redis must already run.
+one background worker; PostgreSQL and Redis must already run.
 Then proves that the app servers share every piece of state:
 
   1. a session started on A works on B;
@@ -10,9 +10,8 @@ Then proves that the app servers share every piece of state:
      downloads on B, only through the permission-checked view;
   3. an import previewed on A is confirmed on B;
   4. login failures on A and B count towards one lockout;
-  5. a job enqueued on A runs on the worker, and the capture rate limit counts
-     across both servers (printed as "not available yet" until the project
-     has them);
+  5. a job enqueued on A runs on the worker (its result read on B, its JSON
+     log line written), and the capture rate limit counts across both servers;
   6. a load over both servers (the mixed workload of bench/loadtest.py plus
      lead creation through the admin form) ends with 0 errors;
   7. server A is killed during a second load: B answers every request, and
@@ -33,7 +32,6 @@ REDIS_URL's database (default redis://127.0.0.1:6379/5) and are removed at the e
 import argparse
 import html.parser
 import http.client
-import importlib.util
 import json
 import os
 import random
@@ -325,6 +323,9 @@ class Topology:
             "AWS_ACCESS_KEY_ID": "topology",
             "AWS_SECRET_ACCESS_KEY": "topology-secret",
             "LOG_FORMAT": "json",
+            # Reminder e-mails as files, one per message (step 5a counts them).
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.workdir / "mail"),
             "LOG_LEVEL": "INFO",
             # Capture (once the project has it): a low per-client limit to
             # reach, clients told apart by the address a proxy would add.
@@ -585,21 +586,92 @@ def check_lockout(topology: Topology, limit: int = 5) -> None:
     print(f"  ok: {limit} failed logins alternating A and B lock the account out on both (HTTP 429)")
 
 
-def worker_command() -> list[str] | None:
-    """How a worker of the project's task queue starts, or None while the
-    project has no background jobs (issue 20)."""
-    if importlib.util.find_spec("django_tasks_rq") is not None:
-        return [sys.executable, "manage.py", "rqworker", "--job-class", "django_tasks_rq.Job"]
-    if importlib.util.find_spec("django_tasks_db") is not None:
-        return [sys.executable, "manage.py", "db_worker"]
-    return None
+def worker_command() -> list[str]:
+    """How a worker of the project's task queue starts (the same command on
+    the database and the Redis queue: crm_models/management/commands/worker.py)."""
+    return [sys.executable, "manage.py", "worker"]
+
+
+JOB_USER = "manager2"  # not one whose login step 4 locks out
 
 
 def check_job(topology: Topology) -> None:
-    if worker_command() is None:
-        print("  not available yet: background jobs (issue 20); no worker started")
-        return
-    raise StepFailed("a worker exists but no job check is written for it yet")
+    """A job enqueued by app server A runs on the worker: on A, a user takes a
+    longer reminder offset, which makes a follow-up's reminder due at once, so
+    A enqueues the reminder sweep (crm_models.services.reminders). The worker
+    makes the notification; the user reads it on B."""
+    url = topology.database_url
+    (user_id,) = query(url, "SELECT id FROM auth_user WHERE username = %s", (JOB_USER,))[0]
+    (lead_id,) = query(url, "SELECT id FROM crm_models_lead ORDER BY id LIMIT 1")[0]
+    (follow_up_id,) = query(
+        url,
+        "INSERT INTO crm_models_followup (created_at, updated_at, kind, due_at, note, remind_at, assignee_id, lead_id) "
+        "VALUES (now(), now(), 'call', now() + interval '30 minutes', 'topology', "
+        "now() + interval '15 minutes', %s, %s) RETURNING id",
+        (user_id, lead_id),
+    )[0]
+    browser = Browser(topology.ports["A"])
+    expect(browser.login(JOB_USER) == 302, f"login of {JOB_USER} on A failed")
+    status, _, page = browser.request("GET", "/admin/preferences/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    expect(status == 200 and token is not None, f"preferences on A: HTTP {status}")
+    assert token is not None
+    started = time.monotonic()
+    body = urlencode({"csrfmiddlewaretoken": token.group(1), "reminder_offset_minutes": "45"})
+    status, location, _ = browser.request("POST", "/admin/preferences/", body)
+    expect(status == 302, f"saving preferences on A: HTTP {status} {location}")
+    sent: list[tuple] = []
+    while time.monotonic() - started < 60 and not sent:
+        time.sleep(0.2)
+        sent = query(url, "SELECT id FROM crm_models_notification WHERE follow_up_id = %s", (follow_up_id,))
+    expect(
+        len(sent) == 1,
+        f"no notification 60 s after the job was enqueued on A (see {topology.processes.logs['worker']})",
+    )
+    elapsed = time.monotonic() - started
+    status, _, data = browser.on(topology.ports["B"]).request("GET", "/admin/notifications/unread/")
+    expect(
+        status == 200 and json.loads(data).get("unread", 0) >= 1, f"unread count on B: HTTP {status} {data}"
+    )
+    status, _, page = browser.request("GET", "/admin/notifications/")
+    expect(
+        status == 200 and f"/admin/notifications/{sent[0][0]}/read/" in page,
+        "the notification is not listed on B",
+    )
+    jobs = [
+        line
+        for line in json_lines(topology.processes.logs["worker"])
+        if line.get("event") == "job" and line.get("task") == "send_due_reminders"
+    ]
+    expect(any(line.get("status") == "successful" for line in jobs), "no JSON job line from the worker")
+    mails: list[Path] = []
+    while time.monotonic() - started < 60 and not mails:  # the outbox is a job of its own
+        time.sleep(0.2)
+        mails = [
+            path
+            for path in (topology.workdir / "mail").glob("*.log")
+            if f"X-CRM-Notification: {sent[0][0]}" in path.read_text(errors="replace")
+        ]
+    expect(len(mails) == 1, f"the reminder's e-mail was written {len(mails)} times, not once")
+    expect(
+        all({"task", "task_id", "status", "duration_ms"} <= set(line) for line in jobs),
+        "a job line lacks a field",
+    )
+    print(
+        f"  ok: a job enqueued on A ran on the worker; its notification arrived in {elapsed:.1f} s "
+        f"and reads on B; e-mailed once; the worker logged it as JSON ({len(jobs)} line(s))"
+    )
+
+
+def json_lines(path: Path) -> list[dict]:
+    lines = []
+    for raw in path.read_text(errors="replace").splitlines():
+        if raw.startswith("{"):
+            try:
+                lines.append(json.loads(raw))
+            except json.JSONDecodeError:
+                continue
+    return lines
 
 
 CAPTURE_KEY = "lf_demo-landing-page"  # the demo web form's key (demo_data)
@@ -888,7 +960,9 @@ def main() -> int:
         if topology is not None:
             topology.processes.stop_all()
             client = redis.Redis.from_url(redis_url)
-            keys = list(client.scan_iter(f"{topology.cache_prefix}:*"))
+            # The cache's keys, and the queue's (the worker's scheduled
+            # periodic runs would otherwise wait for the next topology run).
+            keys = list(client.scan_iter(f"{topology.cache_prefix}:*")) + list(client.scan_iter("rq:*"))
             if keys:
                 client.delete(*keys)
         if failures:
@@ -931,12 +1005,8 @@ def run(topology: Topology) -> list[str]:
         f"app servers A on :{topology.ports['A']} and B on :{topology.ports['B']} "
         f"(gunicorn {args.workers} workers x {args.threads} threads each, production settings)"
     )
-    command = worker_command()
-    if command is None:
-        print("worker: not available yet (background jobs, issue 20)")
-    else:
-        processes.start("worker", command, topology.env(), topology.workdir / "worker.log")
-        print("worker started")
+    processes.start("worker", worker_command(), topology.env(), topology.workdir / "worker.log")
+    print("worker started (manage.py worker, the Redis queue)")
     data = sample_data(topology.database_url)
     data["capture"] = capture_available(topology)
 

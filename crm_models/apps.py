@@ -24,3 +24,6 @@ class CrmModelsConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(register_sqlite_functions)
+        from backoffice.logging import connect_job_log
+
+        connect_job_log()

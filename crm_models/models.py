@@ -548,6 +548,7 @@ class ImportRecord(models.Model):
 # The capture and spend models live in their own module (issue 21); imported
 # here so that Django finds them in the app's models module.
 from .capture_models import AdSpend, CaptureOutcome, CaptureSubmission, LeadForm  # noqa: E402, F401
+from .job_models import PeriodicJob, TaskResult  # noqa: E402, F401
 from .workflow_models import (  # noqa: E402, F401
     AssignmentRule,
     AssignmentRuleMember,

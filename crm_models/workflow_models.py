@@ -271,6 +271,10 @@ class Notification(models.Model):
             models.Index(
                 fields=["user"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)
             ),
+            # The e-mail outbox: reminders whose e-mail is not sent yet.
+            models.Index(
+                fields=["id"], name="notification_outbox_idx", condition=models.Q(emailed_at__isnull=True)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,7 +1,8 @@
 """The production topology's short form (bench/topology.py --quick): two
 gunicorn app servers with production settings, moto's S3 server, PostgreSQL
 and Redis, proving shared sessions, documents, import previews and lockouts,
-a short load with no errors, and one server killed under load."""
+a job enqueued on A run by the worker, a short load with no errors, and one
+server killed under load."""
 
 import os
 import subprocess
@@ -44,6 +45,7 @@ def test_topology_quick() -> None:
         "manager2 404, operator 403, anonymous to login",
         "ok: import previewed on A (preview kept in the bucket), confirmed on B: 3 leads created",
         "ok: 5 failed logins alternating A and B lock the account out on both (HTTP 429)",
+        "ok: a job enqueued on A ran on the worker; its notification arrived in ",
         "ok: 0 errors; all ",
         "ok: A killed (SIGKILL) midway",
         "topology: all steps passed",

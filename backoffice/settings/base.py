@@ -18,6 +18,7 @@ from backoffice.deployment import (
     database_pool_options,
     default_storage_from_env,
     session_engine_for,
+    tasks_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,6 +55,11 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # Background jobs (Django's Tasks API, backported): the database queue and,
+    # with REDIS_URL, the Redis one (django-rq); see TASKS below.
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "crm_models",
     "dashboards",
 ]
@@ -296,5 +302,30 @@ LOGGING["formatters"]["json"] = {"()": "backoffice.logging.JsonFormatter"}  # ty
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"  # type: ignore[index]
 # One line per request (backoffice/logging.py); REQUEST_LOG_LEVEL=WARNING silences them.
 LOGGING["loggers"]["backoffice.requests"] = {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")}  # type: ignore[index]
+
+# Background jobs: the database queue, or Redis with REDIS_URL (deployment.py).
+TASKS, RQ_QUEUES = tasks_from_env(os.environ)
+# django-rq's own dashboard (English only, open to any staff user, with
+# statistics URLs of its own) stays off: the queue is shown to administrators
+# by the CRM's admin (crm_models/admin/task_queue.py) and rq's CLI.
+RQ_SHOW_ADMIN_LINK = False
+# Reminder e-mails: Django's e-mail backend (SMTP settings as Django documents
+# them; the console backend prints them, as in the demo).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# For the file-based backend (django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
+# The site's address as users reach it, for links in e-mails (no request there).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The reminder sweep: how many follow-ups one transaction claims.
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=500)
+# One line per job (backoffice/logging.py); JOB_LOG_LEVEL=WARNING silences them.
+LOGGING["loggers"]["backoffice.jobs"] = {"level": env.str("JOB_LOG_LEVEL", default="INFO")}  # type: ignore[index]
 
 from backoffice.unfold_config import UNFOLD  # noqa: E402, F401

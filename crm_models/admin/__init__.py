@@ -9,6 +9,7 @@ from . import (
     lead,
     service,
     spend,
+    task_queue,
     users,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "lead",
     "service",
     "spend",
+    "task_queue",
     "users",
 ]

@@ -15,6 +15,7 @@ from backoffice.deployment import (
     database_pool_options,
     default_storage_from_env,
     session_engine_for,
+    tasks_from_env,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,8 @@ SERVICE_VARIABLES = (
     "CACHE_KEY_PREFIX",
     "DATABASE_POOL_MAX_SIZE",
     "LOG_FORMAT",
+    "TASKS_BACKEND",
+    "TASKS_REDIS_URL",
 )
 
 PRINT_SETTINGS = """
@@ -46,6 +49,7 @@ print(json.dumps({
     "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
     "planner": settings.DATABASES["default"].get("OPTIONS", {}).get("options"),
     "tasks": getattr(settings, "TASKS", None),
+    "rq_queues": getattr(settings, "RQ_QUEUES", None),
 }))
 """
 
@@ -135,9 +139,28 @@ def test_production_pool_can_be_turned_off_for_pgbouncer() -> None:
 
 
 def test_production_takes_the_task_queue_from_the_environment() -> None:
-    pytest.importorskip("django_tasks", reason="the background jobs (issue 20) are not merged yet")
     found = production_settings(REDIS_URL="redis://cache.internal:6379/2")
-    assert found["tasks"] is not None
+    assert found["tasks"] == {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    assert found["rq_queues"] == {"default": {"URL": "redis://cache.internal:6379/2", "DEFAULT_TIMEOUT": 600}}
+    separate = production_settings(
+        REDIS_URL="redis://cache.internal:6379/2", TASKS_REDIS_URL="redis://q:6379/3"
+    )
+    assert separate["rq_queues"]["default"]["URL"] == "redis://q:6379/3"
+
+
+def test_without_redis_the_queue_is_the_database() -> None:
+    database = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    assert production_settings()["tasks"] == database
+    assert (
+        production_settings(REDIS_URL="redis://cache:6379/2", TASKS_BACKEND="database")["tasks"] == database
+    )
+
+
+def test_bad_queue_choices_are_refused() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"TASKS_BACKEND must be database or redis\."):
+        tasks_from_env({"TASKS_BACKEND": "celery"})
+    with pytest.raises(ImproperlyConfigured, match=r"TASKS_BACKEND=redis needs REDIS_URL\."):
+        tasks_from_env({"TASKS_BACKEND": "redis"})
 
 
 def test_storage_url_file_scheme_and_bad_values() -> None:

@@ -28,7 +28,7 @@ def test_readyz_reports_every_service(production_like: None) -> None:
     assert response.status_code == 200
     assert json.loads(response.content) == {
         "status": "ready",
-        "checks": {"database": "ok", "cache": "ok", "storage": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "storage": "ok", "queue": "ok"},
     }
 
 
@@ -41,9 +41,23 @@ def test_readyz_names_what_is_unreachable_without_details(production_like: None)
     assert response.status_code == 503
     assert json.loads(response.content) == {
         "status": "unavailable",
-        "checks": {"database": "ok", "cache": "unreachable", "storage": "ok"},
+        "checks": {"database": "ok", "cache": "unreachable", "storage": "ok", "queue": "ok"},
     }
     assert b"secret-host" not in response.content
+
+
+@pytest.mark.django_db
+def test_readyz_checks_the_redis_queue_without_revealing_it(production_like: None, settings: object) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}  # type: ignore[attr-defined]
+    with mock.patch("django_rq.get_connection") as connection:
+        connection.return_value.ping.side_effect = ConnectionError("redis://queue-host:6379 refused")
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert json.loads(response.content)["checks"]["queue"] == "unreachable"
+    assert b"queue-host" not in response.content
+    with mock.patch("django_rq.get_connection") as connection:
+        assert json.loads(Client().get("/readyz").content)["checks"]["queue"] == "ok"
+    connection.assert_called_once_with("default")
 
 
 def test_health_endpoints_only_answer_reads() -> None:

@@ -13,10 +13,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from crm_models.models import Channel, InteractionKind, LeadStatus
+from crm_models.models import Channel, FollowUp, InteractionKind, LeadStatus
 from crm_models.roles import Role
 from crm_models.services.followups import follow_up_plan
+from crm_models.services.reminders import reminders_send_due
+from crm_models.tasks import periodic_run
 from tests.factories import (
     CampaignFactory,
     ContractFactory,
@@ -185,6 +188,16 @@ def russian_data(scoped_users: dict[str, User], marketer: User) -> None:
         happened_at=timezone.now(),
         author=manager,
     )
+    # A reminder in every role's bell, and a failed job in the queue's admin.
+    for user in User.objects.all():
+        follow_up = FollowUp(lead=lead, due_at=timezone.now() + timedelta(minutes=5), assignee=user)
+        follow_up.schedule_reminder()
+        follow_up.save()
+    reminders_send_due()
+    failed = periodic_run.enqueue(name="reminders", generation=1)
+    DBTaskResult.objects.filter(pk=failed.id).update(
+        status="FAILED", exception_class_path="builtins.ValueError", traceback="Traceback"
+    )
     # Steps overdue and due later, so "My day" and the follow-up list have rows.
     follow_up_plan(
         lead=lead, user=operator, due_at=timezone.now() - timedelta(hours=1), note="Уточнить смету"
@@ -199,6 +212,8 @@ def admin_pages(client: Client) -> Iterator[str]:
     if client.get(report).status_code == 200:
         yield report
     yield reverse("admin:password_change")
+    yield reverse("admin:notifications")
+    yield reverse("admin:preferences")
     my_day = reverse("admin:crm_models_my_day")
     if client.get(my_day).status_code == 200:
         yield my_day

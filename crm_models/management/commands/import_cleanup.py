@@ -1,4 +1,4 @@
-"""Delete import previews that were never confirmed (run daily, e.g. from cron)."""
+"""Delete import previews that were never confirmed (the worker runs this hourly: crm_models/tasks.py)."""
 
 import datetime
 from typing import Any
