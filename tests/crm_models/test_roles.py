@@ -79,7 +79,7 @@ EXTRA: dict[Role, set[str]] = {
     # crm_models.0014_capture_and_spend: web forms, their requests, ad spend.
     # dashboards.0005_chart_definitions_for_administrators: administrators edit chart definitions.
     # crm_models.0015_workflow: lost reasons, assignment rules, follow-ups.
-    # crm_models.0018_reminders_queue: the background jobs' results, read-only.
+    # crm_models.0019_reminders_queue: the background jobs' results, read-only.
     Role.ADMINISTRATOR: {"view_dashboardstats", "view_importrecord"}
     | CAPTURE_AND_SPEND
     | WORKFLOW_ADMINISTRATOR

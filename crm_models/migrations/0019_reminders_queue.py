@@ -26,7 +26,7 @@ def revoke_view_task_results(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm_models", "0017_followups_next_step_index"),
+        ("crm_models", "0018_word_search_indexes"),
         ("django_tasks_database", "0021_conditional_partial_index_ordering"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
