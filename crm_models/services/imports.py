@@ -1,16 +1,17 @@
 """Writing a confirmed import: all rows or none, each with its history entry,
 and one `ImportRecord` describing it.
 
-New leads, the bulk of any real import, are written with PostgreSQL's COPY
-(table and history table), because Django's `bulk_create` and simple-history's
-`bulk_create_with_history` reach only a few thousand rows a second here (see
-bench/imports.py). On other databases, and for updates, services and
-campaigns, simple-history's `bulk_create_with_history` /
+New leads and spend rows, the bulk of any real import, are written with
+PostgreSQL's COPY (table and history table), because Django's `bulk_create`
+and simple-history's `bulk_create_with_history` reach only a few thousand rows
+a second here (see bench/imports.py and bench/spend.py). On other databases,
+and for updates, services and campaigns, simple-history's `bulk_create_with_history` /
 `bulk_update_with_history` write the rows and their history.
 """
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -187,7 +188,7 @@ def _write_leads(
         )
     )
     if connection.vendor == "postgresql":
-        _copy_with_history(Lead, plan.creates, campaigns, user, reason, now, owners)
+        _copy_leads(plan.creates, campaigns, user, reason, now, owners)
         return
     objects = [
         Lead(
@@ -236,6 +237,7 @@ LEAD_COPY_FIELDS = [
     "notes",
     "converted_at",
 ]
+SPEND_COPY_FIELDS = ["created_at", "updated_at", "campaign", "date", "amount", "source"]
 HISTORY_COPY_COLUMNS = ["history_date", "history_change_reason", "history_type", "history_user_id"]
 # COPY's text format: backslash, tab, newline and carriage return are escaped, "\N" is NULL.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -244,6 +246,55 @@ COPY_CHUNK = 2_000
 
 def _copy_with_history(
     model: type[Model],
+    fields: list[str],
+    rows: list,
+    line: Callable[[Any], str],
+    user: UserLike,
+    reason: str,
+    now: Any,
+) -> None:
+    """COPY new rows and their '+' history rows. `line(row)` formats a row's
+    `fields` (without the id) in COPY's text format, once, and the line is
+    sent to both tables: several times cheaper than psycopg's per-row
+    adaptation, and the history rows need no lookup of the rows just
+    written. Primary keys come from the table's own sequence."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    history_table = quote(model.history.model._meta.db_table)  # type: ignore[attr-defined]
+    columns = ", ".join(
+        quote(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
+        for name in fields
+    )
+    with connection.cursor() as cursor:
+        # The sequence's name is looked up once: inside the nextval() call it
+        # was looked up again for every row (0.7 s of a 100,000-row import).
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(rows)])
+        ids = [pk for (pk,) in cursor.fetchall()]
+        lines: list[str] = []
+        with cursor.cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
+            # Formatted and sent a chunk at a time, not all rows first: Python
+            # formats the next chunk while PostgreSQL works through the last one.
+            for start in range(0, len(rows), COPY_CHUNK):
+                chunk = [
+                    f"{pk}\t{line(row)}"
+                    for pk, row in zip(
+                        ids[start : start + COPY_CHUNK], rows[start : start + COPY_CHUNK], strict=True
+                    )
+                ]
+                copy.write("".join(f"{text}\n" for text in chunk))
+                lines.extend(chunk)
+        history = f"\t{now.isoformat()}\t{reason.translate(COPY_ESCAPES)}\t+\t{user.pk}\n"
+        history_columns = ", ".join(quote(name) for name in HISTORY_COPY_COLUMNS)
+        with cursor.cursor.copy(
+            f"COPY {history_table} (id, {columns}, {history_columns}) FROM STDIN"
+        ) as copy:
+            for start in range(0, len(lines), COPY_CHUNK):
+                copy.write("".join(f"{text}{history}" for text in lines[start : start + COPY_CHUNK]))
+
+
+def _copy_leads(
     creates: list[list],
     campaigns: dict[str, int],
     user: UserLike,
@@ -251,66 +302,24 @@ def _copy_with_history(
     now: Any,
     owners: list[int | None],
 ) -> None:
-    """COPY the new leads (clean rows as `ImportPlan.creates` holds them) and
-    their '+' history rows. Each row's COPY line is formatted once, in COPY's
-    text format, and sent to both tables: this is several times cheaper than
-    psycopg's per-row adaptation, and the history rows need no lookup of the
-    rows just written. Primary keys come from the table's own sequence."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    history_table = quote(model.history.model._meta.db_table)  # type: ignore[attr-defined]
-    columns = ", ".join(
-        quote(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
-        for name in LEAD_COPY_FIELDS
-    )
+    """The new leads (clean rows as `ImportPlan.creates` holds them) by COPY."""
     escapes = COPY_ESCAPES
     stamp = now.isoformat()
     status = LeadStatus.NEW.value
+
+    def line(row: tuple[str, list]) -> str:
+        owner, (_number, first_name, last_name, email, phone, company, campaign, notes, _id, created) = row
+        return (
+            f"{created or stamp}\t{stamp}\t{first_name.translate(escapes)}"
+            f"\t{(last_name or '').translate(escapes)}\t{(email or '').translate(escapes)}"
+            f"\t{(phone or '').translate(escapes)}\t{(company or '').translate(escapes)}"
+            f"\t{campaigns[campaign.casefold()]}\t{status}\t{owner}"
+            f"\t{(notes or '').translate(escapes)}\t\\N"
+        )
+
     owner_cells = ["\\N" if owner is None else str(owner) for owner in owners]
-    with connection.cursor() as cursor:
-        # The sequence's name is looked up once: inside the nextval() call it
-        # was looked up again for every row (0.7 s of a 100,000-row import).
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
-        (sequence,) = cursor.fetchone()
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(creates)])
-        ids = [pk for (pk,) in cursor.fetchall()]
-        lines: list[str] = []
-        with cursor.cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
-            # Formatted and sent a chunk at a time, not all rows first: Python
-            # formats the next chunk while PostgreSQL works through the last one.
-            for start in range(0, len(creates), COPY_CHUNK):
-                chunk = [
-                    f"{pk}\t{created or stamp}\t{stamp}\t{first_name.translate(escapes)}"
-                    f"\t{(last_name or '').translate(escapes)}\t{(email or '').translate(escapes)}"
-                    f"\t{(phone or '').translate(escapes)}\t{(company or '').translate(escapes)}"
-                    f"\t{campaigns[campaign.casefold()]}\t{status}\t{owner}\t{(notes or '').translate(escapes)}\t\\N"
-                    for pk, owner, (
-                        _number,
-                        first_name,
-                        last_name,
-                        email,
-                        phone,
-                        company,
-                        campaign,
-                        notes,
-                        _id,
-                        created,
-                    ) in zip(
-                        ids[start : start + COPY_CHUNK],
-                        owner_cells[start : start + COPY_CHUNK],
-                        creates[start : start + COPY_CHUNK],
-                        strict=True,
-                    )
-                ]
-                copy.write("".join(f"{line}\n" for line in chunk))
-                lines.extend(chunk)
-        history = f"\t{stamp}\t{reason.translate(escapes)}\t+\t{user.pk}\n"
-        history_columns = ", ".join(quote(name) for name in HISTORY_COPY_COLUMNS)
-        with cursor.cursor.copy(
-            f"COPY {history_table} (id, {columns}, {history_columns}) FROM STDIN"
-        ) as copy:
-            for start in range(0, len(lines), COPY_CHUNK):
-                copy.write("".join(f"{line}{history}" for line in lines[start : start + COPY_CHUNK]))
+    rows = list(zip(owner_cells, creates, strict=True))
+    _copy_with_history(Lead, LEAD_COPY_FIELDS, rows, line, user, reason, now)
 
 
 def _write_services(plan: ImportPlan, user: UserLike, reason: str) -> None:
@@ -373,7 +382,21 @@ def _write_spend(plan: ImportPlan, user: UserLike, reason: str) -> None:
         spend.amount = Decimal(row[3])
 
     _update_with_history(AdSpend, plan, ["amount"], apply, user, reason)
+    if not plan.creates:
+        return
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        stamp = now.isoformat()
+
+        def line(row: list) -> str:
+            _number, day, campaign, amount, source = row
+            return (
+                f"{stamp}\t{stamp}\t{campaigns[campaign.casefold()]}\t{day}\t{Decimal(amount)}"
+                f"\t{(source or '').translate(COPY_ESCAPES)}"
+            )
+
+        _copy_with_history(AdSpend, SPEND_COPY_FIELDS, plan.creates, line, user, reason, now)
+        return
     objects = [
         AdSpend(
             campaign_id=campaigns[campaign.casefold()],
