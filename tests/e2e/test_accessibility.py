@@ -90,7 +90,10 @@ def test_user_menu_is_reached_by_tab_and_has_no_serious_violations(
     language: str, choose: str, password: str, log_out: str, login: Callable[[str], Page]
 ) -> None:
     page = login("manager")
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+    # For the whole site: the cookie's path would otherwise be that of the
+    # landing page (My day, for a manager).
+    root = page.url.split("/admin/")[0] + "/"
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": root}])
     page.goto("/admin/crm_models/lead/")
     button = page.locator("#user-menu-button")
     menu = page.locator("#user-menu")

@@ -112,7 +112,11 @@ def test_marketer_sets_up_a_campaign_imports_its_leads_and_exports_them(
 
     leads = Lead.objects.filter(campaign=campaign)
     assert set(leads.values_list("email", flat=True)) == IMPORTED_EMAILS
-    assert {lead.owner.username for lead in leads} == {"marketer"}
+    # The marketer imports "by the rules" (the default): the demo's rules hand
+    # the leads to its operators, never to the marketer.
+    owners = {lead.owner.username if lead.owner else None for lead in leads}
+    assert owners
+    assert owners <= {"operator", "operator2"}
     assert leads.get(email="petr.zimin@example.ru").phone == "+79173000001"
     assert ImportRecord.objects.count() == 2
 

@@ -28,7 +28,14 @@ TEXTS = {
 
 def use_language(page: Page, language: str) -> None:
     page.context.add_cookies(
-        [{"name": "django_language", "value": language, "url": page.url or "http://127.0.0.1"}]
+        # For the whole site, not only the landing page's path.
+        [
+            {
+                "name": "django_language",
+                "value": language,
+                "url": (page.url or "http://127.0.0.1").split("/admin/")[0] + "/",
+            }
+        ]
     )
 
 
