@@ -33,6 +33,7 @@ from crm_models.capture_models import (
 from crm_models.models import Campaign, Interaction, InteractionKind, Lead, LeadSource
 from crm_models.normalization import normalize_email, normalize_phone
 from crm_models.services.assignment import lead_assign_on_arrival
+from crm_models.services.followups import follow_up_first_call
 
 logger = logging.getLogger(__name__)
 
@@ -176,11 +177,12 @@ def capture_receive(
 
 
 def after_lead_captured(*, lead: Lead, form: LeadForm) -> None:
-    """The hook for what happens to a new captured lead next, inside the
-    capture's transaction: its owner from the assignment rules and a first
-    follow-up ("call within 15 minutes") once issue 20 provides them. A lead
-    no rule places keeps the form's owner (or stays in the queue)."""
+    """What happens to a new captured lead next, inside the capture's
+    transaction: its owner from the assignment rules (a lead no rule places
+    keeps the form's owner, or stays in the queue), then a first call due
+    within 15 minutes for that owner."""
     lead_assign_on_arrival(lead=lead)
+    follow_up_first_call(lead=lead)
 
 
 def _find_person(clean: CleanCapture) -> Lead | None:

@@ -148,6 +148,28 @@ def follow_up_plan(
     return follow_up
 
 
+FIRST_CALL_WITHIN = timedelta(minutes=15)
+
+
+def follow_up_first_call(*, lead: Lead) -> FollowUp | None:
+    """The first step on a lead that arrived by itself (a web form): a call
+    due within FIRST_CALL_WITHIN, for the lead's owner; none for a lead
+    waiting in the queue (whoever takes it plans their own). Planned by the
+    system, so no user's permissions apply."""
+    if lead.owner_id is None:
+        return None
+    follow_up = FollowUp(
+        lead=lead,
+        kind=InteractionKind.CALL,
+        due_at=timezone.now() + FIRST_CALL_WITHIN,
+        assignee_id=lead.owner_id,
+    )
+    follow_up.schedule_reminder()
+    follow_up.save()
+    next_follow_up_refresh(lead_id=lead.pk)
+    return follow_up
+
+
 def _editable(*, user: UserLike, follow_up_id: object) -> FollowUp:
     """The open step, locked, when the user may see and change it."""
     follow_up = FollowUp.objects.visible_to(user).select_for_update(of=("self",)).get(pk=follow_up_id)
