@@ -67,8 +67,8 @@ def main() -> None:
     small_url = os.environ.get("SMALL_DATABASE_URL", "")
     if not big_url.startswith("postgres") or not small_url.startswith("postgres"):
         sys.exit("Set DATABASE_URL and SMALL_DATABASE_URL to two PostgreSQL databases (postgres://...).")
-    big = Worker(big_url, args.leads, args.only)
-    small = Worker(small_url, args.small_leads, args.only)
+    big = Worker(big_url, ["--leads", str(args.leads), "--only", args.only])
+    small = Worker(small_url, ["--leads", str(args.small_leads), "--only", args.only])
     results: dict[str, dict[str, dict]] = {"big": {}, "small": {}}
     for name in big.pages:
         for worker in (big, small):
@@ -107,12 +107,12 @@ def main() -> None:
 
 
 class Worker:
-    """A process measuring pages on one database (each Django process has one)."""
+    """A process measuring pages on one database (each Django process has
+    one): `script --serve *arguments` answers one JSON line per command."""
 
-    def __init__(self, url: str, leads: int, only: str) -> None:
-        command = [sys.executable, __file__, "--serve", "--leads", str(leads), "--only", only]
+    def __init__(self, url: str, arguments: list[str], script: str = __file__) -> None:
         self.process = subprocess.Popen(
-            command,
+            [sys.executable, script, "--serve", *arguments],
             env={**os.environ, "DATABASE_URL": url},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

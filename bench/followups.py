@@ -27,7 +27,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -36,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from changelists import load, log, setup_django, short
+from changelists import Worker, load, log, setup_django, short
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 75.0
@@ -62,7 +61,8 @@ def main() -> None:
     small_url = os.environ.get("SMALL_DATABASE_URL", "")
     if not big_url.startswith("postgres") or not small_url.startswith("postgres"):
         sys.exit("Set DATABASE_URL and SMALL_DATABASE_URL to two PostgreSQL databases (postgres://...).")
-    big, small = Worker(big_url, args.leads), Worker(small_url, args.small_leads)
+    big = Worker(big_url, ["--leads", str(args.leads)], script=__file__)
+    small = Worker(small_url, ["--leads", str(args.small_leads)], script=__file__)
     results: dict[str, dict[str, Any]] = {}
     for name in big.pages:
         for worker in (big, small):
@@ -84,41 +84,6 @@ def main() -> None:
             f"{results[name]['small_ms']:.1f} ms (SQL {results[name]['small_sql']:.1f})"
         )
     report(results, (big.close(), small.close()), args.leads, args.small_leads)
-
-
-class Worker:
-    """A process measuring pages on one database (a Django process has one)."""
-
-    def __init__(self, url: str, leads: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", "--leads", str(leads)],
-            env={**os.environ, "DATABASE_URL": url},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        self.pages = self._read()
-
-    def _read(self) -> Any:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            sys.exit(f"the worker stopped (exit status {self.process.wait()})")
-        return json.loads(line)
-
-    def ask(self, command: str, name: str) -> Any:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps([command, name]) + "\n")
-        self.process.stdin.flush()
-        return self._read()
-
-    def close(self) -> float:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        load_average = self._read()
-        self.process.wait()
-        return float(load_average)
 
 
 def report(
