@@ -134,17 +134,23 @@ def follow_up_plan(
         raise PermissionDenied(PLAN_NOT_ALLOWED_MESSAGE)
     if kind not in PLANNED_KINDS:
         raise ValidationError(UNKNOWN_KIND_MESSAGE, code="invalid_choice")
-    follow_up = FollowUp(
-        lead=lead,
-        kind=kind,
-        due_at=due_at,
-        note=_clean_note(note),
-        assignee_id=_check_assignee(lead=lead, user=user, assignee_id=assignee_id),
-        created_by=user if user.is_authenticated else None,
+    return _add(
+        FollowUp(
+            lead=lead,
+            kind=kind,
+            due_at=due_at,
+            note=_clean_note(note),
+            assignee_id=_check_assignee(lead=lead, user=user, assignee_id=assignee_id),
+            created_by=user if user.is_authenticated else None,
+        )
     )
+
+
+def _add(follow_up: FollowUp) -> FollowUp:
+    """Save a new step with its reminder time, and its lead's next step."""
     follow_up.schedule_reminder()
     follow_up.save()
-    next_follow_up_refresh(lead_id=lead.pk)
+    next_follow_up_refresh(lead_id=follow_up.lead_id)
     return follow_up
 
 
@@ -158,16 +164,14 @@ def follow_up_first_call(*, lead: Lead) -> FollowUp | None:
     system, so no user's permissions apply."""
     if lead.owner_id is None:
         return None
-    follow_up = FollowUp(
-        lead=lead,
-        kind=InteractionKind.CALL,
-        due_at=timezone.now() + FIRST_CALL_WITHIN,
-        assignee_id=lead.owner_id,
+    return _add(
+        FollowUp(
+            lead=lead,
+            kind=InteractionKind.CALL,
+            due_at=timezone.now() + FIRST_CALL_WITHIN,
+            assignee_id=lead.owner_id,
+        )
     )
-    follow_up.schedule_reminder()
-    follow_up.save()
-    next_follow_up_refresh(lead_id=lead.pk)
-    return follow_up
 
 
 def _editable(*, user: UserLike, follow_up_id: object) -> FollowUp:
