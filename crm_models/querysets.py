@@ -187,13 +187,8 @@ class AssignmentRuleQuerySet(ScopedQuerySet):
         return self.none()
 
 
-class LostReasonQuerySet(ScopedQuerySet):
-    """Reference data every role may read; permissions decide the rest."""
-
-    def visible_to(self, user: UserLike) -> Self:
-        if user.is_authenticated and user.is_active:
-            return self.all()
-        return self.none()
+class LostReasonQuerySet(ServiceQuerySet):
+    """Reference data every role may read, like services."""
 
 
 class NotificationQuerySet(ScopedQuerySet):
