@@ -2,8 +2,9 @@
 
 At a million leads, counting the leads, conversions and contract amounts of a
 year straight from the base tables takes seconds. These tables hold the same
-figures summed per campaign and day, per campaign and month, and per day over
-all campaigns, so a year is a few thousand small rows instead of a million.
+figures summed per campaign and day, per campaign and month, per day over all
+campaigns, and per first-touch utm_source and day or month, so a year is a few
+thousand small rows instead of a million.
 
 Nothing in Python writes them: statement-level triggers on the lead, customer
 and contract tables (dashboards/rollups.py, installed by migration 0003) add the
@@ -31,20 +32,27 @@ class Grain(models.TextChoices):
     MONTH = "month", _("campaign and month")
     # Every campaign's figure on one day (campaign_id = ALL_CAMPAIGNS): the time series.
     TOTAL = "total", _("day, all campaigns")
+    # The figure of the leads of one first-touch utm_source, over every
+    # campaign (campaign_id = ALL_CAMPAIGNS), on one day and in one month: the
+    # dashboard's breakdown by source.
+    SOURCE_DAY = "source_day", _("source and day")
+    SOURCE_MONTH = "source_month", _("source and month")
 
 
 class Rollup(models.Model):
-    grain = models.CharField(max_length=5, choices=Grain.choices)
+    grain = models.CharField(max_length=12, choices=Grain.choices)
     day = models.DateField()
     # Not a foreign key: rows may outlive a campaign that has no leads any more,
     # and the ALL_CAMPAIGNS rows belong to none.
     campaign_id = models.IntegerField()
+    # The leads' first-touch utm_source in the SOURCE_* grains; "" in the others.
+    utm_source = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.grain} {self.day} campaign {self.campaign_id}"
+        return f"{self.grain} {self.day} campaign {self.campaign_id} {self.utm_source}".rstrip()
 
 
 class LeadRollup(Rollup):
@@ -54,7 +62,9 @@ class LeadRollup(Rollup):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["grain", "day", "campaign_id"], name="dash_leadrollup_key"),
+            models.UniqueConstraint(
+                fields=["grain", "day", "campaign_id", "utm_source"], name="dash_leadrollup_key"
+            ),
         ]
 
 
@@ -66,7 +76,9 @@ class ConversionRollup(Rollup):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["grain", "day", "campaign_id"], name="dash_conversionrollup_key"),
+            models.UniqueConstraint(
+                fields=["grain", "day", "campaign_id", "utm_source"], name="dash_conversionrollup_key"
+            ),
         ]
 
 
@@ -78,7 +90,9 @@ class RevenueRollup(Rollup):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["grain", "day", "campaign_id"], name="dash_revenuerollup_key"),
+            models.UniqueConstraint(
+                fields=["grain", "day", "campaign_id", "utm_source"], name="dash_revenuerollup_key"
+            ),
         ]
 
 

@@ -39,10 +39,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dashboards.models import ALL_CAMPAIGNS, Grain
+
 TABLES = {
     # the columns a figure reads from each base table (an UPDATE that changes
     # none of them changes no figure)
-    "lead": ("crm_models_lead", ("id", "campaign_id", "created_at", "converted_at")),
+    "lead": ("crm_models_lead", ("id", "campaign_id", "utm_source", "created_at", "converted_at")),
     "customer": ("crm_models_customer", ("id", "lead_id")),
     "contract": ("crm_models_contract", ("customer_id", "signed_at", "amount")),
 }
@@ -54,8 +56,9 @@ OPERATIONS = ("INSERT", "UPDATE", "DELETE")
 class Figure:
     table: str  # the rollup table
     column: str
-    # (campaign_id, day, amount) facts; {lead}, {customer}, {contract} name the
-    # relations read and {sign} is +1, or -1 for a row that left a relation.
+    # (campaign_id, utm_source, day, amount) facts; {lead}, {customer},
+    # {contract} name the relations read and {sign} is +1, or -1 for a row that
+    # left a relation.
     facts: str
     totals: bool  # also keep the all-campaign rows (Grain.TOTAL)
 
@@ -65,19 +68,20 @@ class Figure:
 
 # DESIGN.md, "Campaign metrics": leads by creation day; customers by their
 # lead's conversion day; contract amounts by signing day, each contract once
-# (customer -> lead is one-to-one), all by the lead's campaign.
+# (customer -> lead is one-to-one), all by the lead's campaign and first-touch
+# utm_source.
 FIGURES = (
     Figure(
         table="dashboards_leadrollup",
         column="leads",
-        facts="SELECT l.campaign_id, dashboards_local_day(l.created_at), {sign} FROM {lead} l",
+        facts="SELECT l.campaign_id, l.utm_source, dashboards_local_day(l.created_at), {sign} FROM {lead} l",
         totals=True,
     ),
     Figure(
         table="dashboards_conversionrollup",
         column="customers",
         facts=(
-            "SELECT l.campaign_id, dashboards_local_day(l.converted_at), {sign} "
+            "SELECT l.campaign_id, l.utm_source, dashboards_local_day(l.converted_at), {sign} "
             "FROM {lead} l JOIN {customer} c ON c.lead_id = l.id WHERE l.converted_at IS NOT NULL"
         ),
         totals=True,
@@ -86,7 +90,7 @@ FIGURES = (
         table="dashboards_revenuerollup",
         column="revenue",
         facts=(
-            "SELECT l.campaign_id, k.signed_at, {sign} * k.amount "
+            "SELECT l.campaign_id, l.utm_source, k.signed_at, {sign} * k.amount "
             "FROM {lead} l JOIN {customer} c ON c.lead_id = l.id JOIN {contract} k ON k.customer_id = c.id"
         ),
         totals=False,
@@ -97,24 +101,28 @@ FIGURES = (
 def _add(figure: Figure, facts: str) -> str:
     """Adds the facts to the figure's rows of every grain (creating missing rows).
 
-    The facts are summed per campaign and day first, so that a 100,000-lead
-    import, whose leads share a day, spreads a few thousand sums over the
-    grains rather than 100,000 rows."""
+    The facts are summed per campaign, source and day first, so that a
+    100,000-lead import, whose leads share a day, spreads a few thousand sums
+    over the grains rather than 100,000 rows."""
+    month = "date_trunc('month', d.day::timestamp)::date"
     grains = [
-        "('day', d.day, d.campaign_id)",
-        "('month', date_trunc('month', d.day::timestamp)::date, d.campaign_id)",
+        f"('{Grain.DAY.value}', d.day, d.campaign_id, '')",
+        f"('{Grain.MONTH.value}', {month}, d.campaign_id, '')",
+        f"('{Grain.SOURCE_DAY.value}', d.day, {ALL_CAMPAIGNS}, d.utm_source)",
+        f"('{Grain.SOURCE_MONTH.value}', {month}, {ALL_CAMPAIGNS}, d.utm_source)",
     ]
     if figure.totals:
-        grains.append("('total', d.day, 0)")
+        grains.append(f"('{Grain.TOTAL.value}', d.day, {ALL_CAMPAIGNS}, '')")
     return (
-        f"INSERT INTO {figure.table} AS t (grain, day, campaign_id, {figure.column}) "
-        f"SELECT g.grain, g.day, g.campaign_id, SUM(d.amount) "
-        "FROM (SELECT f.campaign_id, f.day, SUM(f.amount) AS amount "
-        f"FROM ({facts}) AS f (campaign_id, day, amount) GROUP BY f.campaign_id, f.day) AS d "
-        f"CROSS JOIN LATERAL (VALUES {', '.join(grains)}) AS g (grain, day, campaign_id) "
-        "GROUP BY g.grain, g.day, g.campaign_id HAVING SUM(d.amount) <> 0 "
-        "ORDER BY g.grain, g.day, g.campaign_id "
-        f"ON CONFLICT (grain, day, campaign_id) DO UPDATE SET {figure.column} = t.{figure.column} + EXCLUDED.{figure.column}"
+        f"INSERT INTO {figure.table} AS t (grain, day, campaign_id, utm_source, {figure.column}) "
+        f"SELECT g.grain, g.day, g.campaign_id, g.utm_source, SUM(d.amount) "
+        "FROM (SELECT f.campaign_id, f.utm_source, f.day, SUM(f.amount) AS amount "
+        f"FROM ({facts}) AS f (campaign_id, utm_source, day, amount) GROUP BY f.campaign_id, f.utm_source, f.day) AS d "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(grains)}) AS g (grain, day, campaign_id, utm_source) "
+        "GROUP BY g.grain, g.day, g.campaign_id, g.utm_source HAVING SUM(d.amount) <> 0 "
+        "ORDER BY g.grain, g.day, g.campaign_id, g.utm_source "
+        "ON CONFLICT (grain, day, campaign_id, utm_source) "
+        f"DO UPDATE SET {figure.column} = t.{figure.column} + EXCLUDED.{figure.column}"
     )
 
 

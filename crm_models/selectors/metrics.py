@@ -272,10 +272,8 @@ def _source_groups(
     metrics: CampaignMetrics,
 ) -> list[GroupRow]:
     """Leads, customers and revenue per first-touch utm_source (one UNION ALL
-    over the base tables), with the period's spend rows per their source and
-    the budget estimates under no source."""
-    start, end = period_bounds(date_from, date_to)
-    leads = Lead.objects.visible_to(user).order_by()
+    over the rollups or the base tables), with the period's spend rows per
+    their source and the budget estimates under no source."""
 
     def part(kind: str, queryset: QuerySet, value: Any) -> QuerySet:
         return (
@@ -285,24 +283,35 @@ def _source_groups(
         )
 
     # Revenue first: the UNION's values are read as its first part's columns (see campaign_metrics).
-    rows = part(
-        "revenue",
-        leads.filter(
-            customer__contracts__signed_at__gte=date_from, customer__contracts__signed_at__lte=date_to
-        ),
-        Sum("customer__contracts__amount"),
-    ).union(
-        part("leads", leads.filter(created_at__gte=start, created_at__lt=end), Count("id")),
-        part(
-            "customers",
-            leads.filter(converted_at__gte=start, converted_at__lt=end, customer__isnull=False),
-            Count("id"),
-        ),
-        all=True,
-    )
+    if reads_rollups(user):
+        period = _periods_rows(date_from, date_to, by_source=True)
+        rows = part("revenue", RevenueRollup.objects.filter(period), Sum("revenue")).union(
+            part("leads", LeadRollup.objects.filter(period), Sum("leads")),
+            part("customers", ConversionRollup.objects.filter(period), Sum("customers")),
+            all=True,
+        )
+    else:
+        start, end = period_bounds(date_from, date_to)
+        leads = Lead.objects.visible_to(user).order_by()
+        rows = part(
+            "revenue",
+            leads.filter(
+                customer__contracts__signed_at__gte=date_from, customer__contracts__signed_at__lte=date_to
+            ),
+            Sum("customer__contracts__amount"),
+        ).union(
+            part("leads", leads.filter(created_at__gte=start, created_at__lt=end), Count("id")),
+            part(
+                "customers",
+                leads.filter(converted_at__gte=start, converted_at__lt=end, customer__isnull=False),
+                Count("id"),
+            ),
+            all=True,
+        )
     groups: dict[str, dict[str, Any]] = {}
     for row in rows:
-        groups.setdefault(row["utm_source"], {})[row["kind"]] = row["n"]
+        if row["n"]:  # a rollup row that went back to zero is no group, as in the base tables
+            groups.setdefault(row["utm_source"], {})[row["kind"]] = row["n"]
     estimated = metrics.estimated_spend
     if estimated:
         spend_by_source[""] = spend_by_source.get("", ZERO) + estimated
@@ -334,18 +343,20 @@ def reads_rollups(user: UserLike) -> bool:
     )
 
 
-def _periods_rows(date_from: date, date_to: date) -> Q:
+def _periods_rows(date_from: date, date_to: date, *, by_source: bool = False) -> Q:
     """Rollup rows that add up to exactly the days date_from..date_to: a whole
-    month as its MONTH row, the days of a month the period cuts as DAY rows."""
+    month as its MONTH row, the days of a month the period cuts as DAY rows
+    (SOURCE_MONTH and SOURCE_DAY rows with `by_source`)."""
+    day_grain, month_grain = (Grain.SOURCE_DAY, Grain.SOURCE_MONTH) if by_source else (Grain.DAY, Grain.MONTH)
     ranges: list[tuple[Grain, date, date]] = []
     month = date_from.replace(day=1)
     while month <= date_to:
         following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
         first, last = max(month, date_from), min(following - timedelta(days=1), date_to)
         if (first, last) == (month, following - timedelta(days=1)):
-            grain, first, last = Grain.MONTH, month, month
+            grain, first, last = month_grain, month, month
         else:
-            grain = Grain.DAY
+            grain = day_grain
         if ranges and ranges[-1][0] == grain:  # consecutive: one range
             first = ranges.pop()[1]
         ranges.append((grain, first, last))

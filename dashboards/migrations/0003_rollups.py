@@ -1,25 +1,14 @@
-"""The rollup tables of the campaign figures and, on PostgreSQL, the triggers that
-keep them exact (dashboards/rollups.py), filled from the existing rows.
+"""The rollup tables of the campaign figures.
 
 On SQLite the tables stay empty and unused: the selector reads the base tables.
-The triggers are built from dashboards/rollups.py rather than frozen here, so
-that they always match the selector that reads them; `migrate` re-installs them
-when TIME_ZONE changes (dashboards/apps.py).
+On PostgreSQL the triggers that keep them exact (dashboards/rollups.py) are
+installed, and the tables filled, by migration 0007: the triggers are built
+from the current code rather than frozen here, so that they always match the
+selector that reads them, and that code reads columns added after this
+migration. `migrate` re-installs them when TIME_ZONE changes (dashboards/apps.py).
 """
 
-from django.conf import settings
 from django.db import migrations, models
-
-
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from dashboards import rollups
-
-    rollups.execute(
-        schema_editor.connection,
-        rollups.install_statements(settings.TIME_ZONE) + rollups.rebuild_statements(),
-    )
 
 
 def uninstall(apps, schema_editor):
@@ -133,5 +122,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(install, uninstall),
+        migrations.RunPython(migrations.RunPython.noop, uninstall),
     ]

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +35,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the rollup triggers are PostgreSQL's"),
 ]
 
-Key = tuple[str, str, date, int]
+Key = tuple[str, str, date, int, str]
 # The test's own transaction holds the deferred foreign-key checks of the rows
 # it wrote, and PostgreSQL refuses ALTER TABLE (trigger DDL) while any are
 # pending; `migrate` and the rebuild command run in transactions of their own.
@@ -50,33 +51,39 @@ def recomputed() -> dict[Key, int | Decimal]:
     zone = ZoneInfo(DashboardsConfig.rollup_time_zone)
     rows: dict[Key, int | Decimal] = defaultdict(int)
 
-    def add(figure: str, campaign_id: int, day: date, amount: int | Decimal, *, totals: bool = True) -> None:
-        rows[(figure, "day", day, campaign_id)] += amount
-        rows[(figure, "month", _month(day), campaign_id)] += amount
+    def add(
+        figure: str, campaign_id: int, source: str, day: date, amount: int | Decimal, *, totals: bool = True
+    ) -> None:
+        rows[(figure, "day", day, campaign_id, "")] += amount
+        rows[(figure, "month", _month(day), campaign_id, "")] += amount
+        rows[(figure, "source_day", day, ALL_CAMPAIGNS, source)] += amount
+        rows[(figure, "source_month", _month(day), ALL_CAMPAIGNS, source)] += amount
         if totals:
-            rows[(figure, "total", day, ALL_CAMPAIGNS)] += amount
+            rows[(figure, "total", day, ALL_CAMPAIGNS, "")] += amount
 
-    for campaign_id, created_at in Lead.objects.values_list("campaign_id", "created_at"):
-        add("leads", campaign_id, created_at.astimezone(zone).date(), 1)
-    for campaign_id, converted_at in Customer.objects.filter(lead__converted_at__isnull=False).values_list(
-        "lead__campaign_id", "lead__converted_at"
+    for campaign_id, source, created_at in Lead.objects.values_list(
+        "campaign_id", "utm_source", "created_at"
     ):
-        add("customers", campaign_id, converted_at.astimezone(zone).date(), 1)
-    for campaign_id, signed_at, amount in Contract.objects.values_list(
-        "customer__lead__campaign_id", "signed_at", "amount"
+        add("leads", campaign_id, source, created_at.astimezone(zone).date(), 1)
+    for campaign_id, source, converted_at in Customer.objects.filter(
+        lead__converted_at__isnull=False
+    ).values_list("lead__campaign_id", "lead__utm_source", "lead__converted_at"):
+        add("customers", campaign_id, source, converted_at.astimezone(zone).date(), 1)
+    for campaign_id, source, signed_at, amount in Contract.objects.values_list(
+        "customer__lead__campaign_id", "customer__lead__utm_source", "signed_at", "amount"
     ):
-        add("revenue", campaign_id, signed_at, amount, totals=False)
+        add("revenue", campaign_id, source, signed_at, amount, totals=False)
     return {key: value for key, value in rows.items() if value}
 
 
 def stored() -> dict[Key, int | Decimal]:
     rows: dict[Key, int | Decimal] = {}
     for model, column in ((LeadRollup, "leads"), (ConversionRollup, "customers"), (RevenueRollup, "revenue")):
-        for grain, day, campaign_id, value in model.objects.values_list(
-            "grain", "day", "campaign_id", column
+        for grain, day, campaign_id, source, value in model.objects.values_list(
+            "grain", "day", "campaign_id", "utm_source", column
         ):
             if value:
-                rows[(column, grain, day, campaign_id)] = value
+                rows[(column, grain, day, campaign_id, source)] = value
     return rows
 
 
@@ -88,9 +95,9 @@ def assert_rollups_exact() -> None:
 
 def test_hand_built_data_set_is_rolled_up_exactly(dataset: DataSet) -> None:
     assert_rollups_exact()
-    assert stored()[("revenue", "month", date(2025, 3, 1), dataset.alpha.pk)] == Decimal("4500.00")
+    assert stored()[("revenue", "month", date(2025, 3, 1), dataset.alpha.pk, "")] == Decimal("4500.00")
     # created 00:10 Moscow time on 1 March = 21:10 UTC on 28 February: a March lead
-    assert stored()[("leads", "day", date(2025, 3, 1), dataset.alpha.pk)] == 1
+    assert stored()[("leads", "day", date(2025, 3, 1), dataset.alpha.pk, "")] == 1
 
 
 def test_admin_lead_form_add_and_change(operator: User, client_for: Callable[[User], Client]) -> None:
@@ -108,7 +115,7 @@ def test_admin_lead_form_add_and_change(operator: User, client_for: Callable[[Us
     assert response.status_code == 302
     assert Lead.objects.get().campaign == second
     assert_rollups_exact()
-    assert stored()[("leads", "day", timezone.localdate(lead.created_at), second.pk)] == 1
+    assert stored()[("leads", "day", timezone.localdate(lead.created_at), second.pk, "")] == 1
 
 
 def test_csv_import_by_copy_and_update(
@@ -182,8 +189,8 @@ def test_lead_conversion_service(manager: User) -> None:
     )
     assert outcome.customer is not None
     assert_rollups_exact()
-    assert stored()[("customers", "total", today, ALL_CAMPAIGNS)] == 1
-    assert stored()[("revenue", "day", today, lead.campaign_id)] == Decimal("1500.00")
+    assert stored()[("customers", "total", today, ALL_CAMPAIGNS, "")] == 1
+    assert stored()[("revenue", "day", today, lead.campaign_id, "")] == Decimal("1500.00")
 
 
 def test_lead_moved_to_another_campaign_takes_its_customer_and_revenue(dataset: DataSet) -> None:
@@ -197,6 +204,30 @@ def test_lead_moved_to_another_campaign_takes_its_customer_and_revenue(dataset: 
         created_at=at("2025-05-05"), converted_at=at("2025-05-06")
     )
     assert_rollups_exact()
+
+
+def test_a_leads_source_moves_its_figures_between_sources(dataset: DataSet) -> None:
+    converted = Lead.objects.filter(customer__isnull=False).order_by("pk").first()
+    assert converted is not None
+    Lead.objects.filter(pk=converted.pk).update(utm_source="yandex")
+    assert_rollups_exact()
+    converted.refresh_from_db()
+    day = timezone.localdate(converted.created_at)
+    assert stored()[("leads", "source_day", day, ALL_CAMPAIGNS, "yandex")] == 1
+    revenue = Contract.objects.filter(customer__lead=converted).aggregate(total=Sum("amount"))["total"]
+    assert revenue
+    assert (
+        sum(
+            value
+            for key, value in stored().items()
+            if key[0] == "revenue" and key[1:2] == ("source_month",) and key[4] == "yandex"
+        )
+        == revenue
+    )
+
+    Lead.objects.filter(pk=converted.pk).update(utm_source="vk")
+    assert_rollups_exact()
+    assert not any(key[4] == "yandex" for key in stored())
 
 
 def test_contract_edits(dataset: DataSet) -> None:
@@ -276,8 +307,8 @@ def test_customer_and_contract_inserted_before_their_lead(operator: User, manage
             [lead_id, campaign.pk, operator.pk, at("2025-02-01"), at("2025-03-01", 1)],
         )
     assert_rollups_exact()
-    assert stored()[("customers", "day", date(2025, 3, 1), campaign.pk)] == 1
-    assert stored()[("revenue", "month", date(2025, 3, 1), campaign.pk)] == Decimal("1234.50")
+    assert stored()[("customers", "day", date(2025, 3, 1), campaign.pk, "")] == 1
+    assert stored()[("revenue", "month", date(2025, 3, 1), campaign.pk, "")] == Decimal("1234.50")
 
 
 def test_plain_lead_delete_and_bulk_delete() -> None:
@@ -303,7 +334,7 @@ def test_a_changed_time_zone_or_trigger_code_is_rebuilt(dataset: DataSet) -> Non
 
     assert rollups.sync(connection, "UTC")
     # 00:10 on 1 March in Moscow is still 28 February in UTC
-    assert stored()[("leads", "day", date(2025, 2, 28), dataset.alpha.pk)] == 2
+    assert stored()[("leads", "day", date(2025, 2, 28), dataset.alpha.pk, "")] == 2
     assert rollups.sync(connection, zone)
     assert_rollups_exact()
 
@@ -333,6 +364,7 @@ def random_data(operator: User, manager: User) -> None:
     """Leads, conversions and contracts scattered over three years, with local
     midnights, month ends and a leap day among the moments."""
     rng = random.Random(6)
+    sources = random.Random(7)  # apart: the moments stay those rng has always drawn
     zone = timezone.get_current_timezone()
     campaigns = CampaignFactory.create_batch(6)
     start = date(2023, 11, 1)
@@ -341,7 +373,12 @@ def random_data(operator: User, manager: User) -> None:
         created = timezone.make_aware(datetime.combine(day, time.min), zone) + timedelta(
             minutes=rng.choice([0, 5, 719, 1439])
         )
-        lead = LeadFactory(campaign=rng.choice(campaigns), owner=operator, created_at=created)
+        lead = LeadFactory(
+            campaign=rng.choice(campaigns),
+            owner=operator,
+            created_at=created,
+            utm_source=sources.choice(["", "yandex", "vk", "google"]),
+        )
         if n % 3 == 0:
             lead.converted_at = created + timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1439))
             lead.status = LeadStatus.CONVERTED
@@ -379,6 +416,7 @@ def test_selector_reads_the_same_figures_from_rollups_and_base_tables(
 
     assert from_rollups == from_tables
     assert from_rollups[0].totals.leads > 0
+    assert sum(group.leads for group in from_rollups[0].by_source) == from_rollups[0].totals.leads
     assert sum(point.leads for point in from_rollups[1]) == from_rollups[0].totals.leads
     assert Campaign.objects.count() == len(from_rollups[0].rows)
 
