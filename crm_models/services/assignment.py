@@ -557,9 +557,11 @@ def assignment_owner_for(*, campaign_id: int) -> int | None:
 
 
 def lead_assign_on_arrival(*, lead: Lead) -> bool:
-    """Give a lead that has just arrived (captured, added) its owner by the
-    rules, saved with a history row naming the rule; False (the lead as it
-    was) when no rule places it. Run it in the transaction that made the lead."""
+    """Give a lead that is arriving (captured, added) its owner by the rules;
+    False (the lead as it was) when no rule places it. A saved lead is saved
+    with a history row naming the rule; a lead not saved yet (its id reserved)
+    only gets the owner, and the rule is named in the history row its insert
+    writes. Run it in the transaction that makes the lead."""
     _ids, arrivals = arrivals_for([(lead.pk, lead.campaign_id)])
     result = assignment_choose(arrivals=arrivals)
     owner_id = result.owner_ids[0]
@@ -568,6 +570,11 @@ def lead_assign_on_arrival(*, lead: Lead) -> bool:
     if owner_id != lead.owner_id:
         (rule_id,) = result.by_rule
         lead.owner_id = owner_id
-        lead._change_reason = str(BY_RULE_REASON % {"rule": result.rule_names[rule_id]})  # type: ignore[attr-defined]
-        lead.save(update_fields=["owner", "updated_at"])
+        reason = str(BY_RULE_REASON % {"rule": result.rule_names[rule_id]})
+        if lead._state.adding:
+            arrived = getattr(lead, "_change_reason", "")
+            lead._change_reason = f"{arrived}. {reason}" if arrived else reason  # type: ignore[attr-defined]
+        else:
+            lead._change_reason = reason  # type: ignore[attr-defined]
+            lead.save(update_fields=["owner", "updated_at"])
     return True

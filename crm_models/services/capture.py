@@ -176,15 +176,6 @@ def capture_receive(
     return submission, True
 
 
-def after_lead_captured(*, lead: Lead, form: LeadForm) -> None:
-    """What happens to a new captured lead next, inside the capture's
-    transaction: its owner from the assignment rules (a lead no rule places
-    keeps the form's owner, or stays in the queue), then a first call due
-    within 15 minutes for that owner."""
-    lead_assign_on_arrival(lead=lead)
-    follow_up_first_call(lead=lead)
-
-
 def _find_person(clean: CleanCapture) -> Lead | None:
     """The known lead with this e-mail, else with this phone (locked for the
     update of its latest touch)."""
@@ -265,17 +256,21 @@ def _write(submission: CaptureSubmission, clean: CleanCapture) -> CaptureSubmiss
         first_status = submission.response_status
         try:
             with transaction.atomic():
-                if lead.pk is not None:
-                    _note(lead, CREATED_SUMMARY, form, clean, now)
-                    _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
-                # The lead last: its insert updates the dashboards' rollup rows
+                # Its owner from the assignment rules (a lead no rule places
+                # keeps the form's owner, or stays in the queue), then a first
+                # call due within 15 minutes for that owner.
+                lead_assign_on_arrival(lead=lead)
+                if lead.pk is None:  # no id to reserve (SQLite): the lead first
+                    lead.save()
+                _note(lead, CREATED_SUMMARY, form, clean, now)
+                _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
+                follow_up_first_call(lead=lead)
+                # The lead last (PostgreSQL), with its owner and next step, in
+                # one statement: its insert updates the dashboards' rollup rows
                 # of its day (dashboards/rollups.py), which every other new
                 # lead's transaction then waits for until this one commits.
-                lead.save(force_insert=lead.pk is not None)
-                if submission.lead_id is None:
-                    _note(lead, CREATED_SUMMARY, form, clean, now)
-                    _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
-                after_lead_captured(lead=lead, form=form)
+                if lead._state.adding:
+                    lead.save(force_insert=True)
             return submission
         except IntegrityError:
             # The same person posted twice at once: the other request made the lead.

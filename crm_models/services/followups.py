@@ -161,17 +161,23 @@ def follow_up_first_call(*, lead: Lead) -> FollowUp | None:
     """The first step on a lead that arrived by itself (a web form): a call
     due within FIRST_CALL_WITHIN, for the lead's owner; none for a lead
     waiting in the queue (whoever takes it plans their own). Planned by the
-    system, so no user's permissions apply."""
+    system, so no user's permissions apply. For a lead not saved yet (its id
+    reserved), the step is its only one: the lead takes it as its next step
+    when it is saved."""
     if lead.owner_id is None:
         return None
-    return _add(
-        FollowUp(
-            lead=lead,
-            kind=InteractionKind.CALL,
-            due_at=timezone.now() + FIRST_CALL_WITHIN,
-            assignee_id=lead.owner_id,
-        )
+    follow_up = FollowUp(
+        lead=lead,
+        kind=InteractionKind.CALL,
+        due_at=timezone.now() + FIRST_CALL_WITHIN,
+        assignee_id=lead.owner_id,
     )
+    if not lead._state.adding:
+        return _add(follow_up)
+    follow_up.schedule_reminder()
+    follow_up.save()
+    lead.next_follow_up_at = follow_up.due_at
+    return follow_up
 
 
 def _editable(*, user: UserLike, follow_up_id: object) -> FollowUp:

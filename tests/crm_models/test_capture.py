@@ -334,7 +334,7 @@ def test_failed_processing_is_kept_and_retried_from_the_admin(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("assignment rules unavailable")
 
-    monkeypatch.setattr(capture_service, "after_lead_captured", broken)
+    monkeypatch.setattr(capture_service, "lead_assign_on_arrival", broken)
     response = post_json(client, form, PERSON)
 
     assert response.status_code == 202
