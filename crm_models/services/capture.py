@@ -258,12 +258,18 @@ def _write(submission: CaptureSubmission, clean: CleanCapture) -> CaptureSubmiss
             with transaction.atomic():
                 # Its owner from the assignment rules (a lead no rule places
                 # keeps the form's owner, or stays in the queue), then a first
-                # call due within 15 minutes for that owner.
-                lead_assign_on_arrival(lead=lead)
-                if lead.pk is None:  # no id to reserve (SQLite): the lead first
+                # call due within 15 minutes for that owner. The rules stay
+                # locked from the choice until the commit, so with a reserved
+                # id (PostgreSQL) they are asked last; without one (SQLite)
+                # the lead is saved first, already with its owner.
+                reserved = lead.pk is not None
+                if not reserved:
+                    lead_assign_on_arrival(lead=lead)
                     lead.save()
                 _note(lead, CREATED_SUMMARY, form, clean, now)
                 _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
+                if reserved:
+                    lead_assign_on_arrival(lead=lead)
                 follow_up_first_call(lead=lead)
                 # The lead last (PostgreSQL), with its owner and next step, in
                 # one statement: its insert updates the dashboards' rollup rows
