@@ -49,10 +49,13 @@ def my_day_view(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "title": _("My day"),
         "sections": my_day(user=request.user),
-        "reschedule_choices": Reschedule.CHOICES,
+        # Translated once here, not three times per row in the template.
+        "reschedule_choices": [(value, str(label)) for value, label in Reschedule.CHOICES],
         "next_in_days": NEXT_IN_DAYS,
         # The step's forms post to <my_day_url><id>/done/ and .../reschedule/ (my_day_urls).
         "my_day_url": reverse("admin:crm_models_my_day"),
+        # A lead's page is <lead_list_url><id>/change/, as the admin routes it.
+        "lead_list_url": reverse("admin:crm_models_lead_changelist"),
         "followup_add_url": reverse("admin:crm_models_followup_add"),
         "followup_list_url": reverse("admin:crm_models_followup_changelist"),
     }
