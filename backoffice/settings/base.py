@@ -115,10 +115,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the server is tuned; on SSDs, or with the tables in memory, an index probe
     # costs about as much as a sequential read, and at 4 the planner prefers
     # scanning a million interactions to probing them by the few thousand leads
-    # a search found (README, "Performance"). Sent as a connection option; an
+    # a search found (README, "Performance"). JIT compilation pays off for long
+    # analytical queries only: on a list page's search it adds tens of
+    # milliseconds of compiling to every run. Sent as a connection option; an
     # `options` in DATABASE_URL wins, and DATABASE_PLANNER_OPTIONS="" sends none
     # (for a server tuned by its DBA, or a pooler that refuses startup options).
-    planner_options = env.str("DATABASE_PLANNER_OPTIONS", default="-c random_page_cost=1.1")
+    planner_options = env.str("DATABASE_PLANNER_OPTIONS", default="-c random_page_cost=1.1 -c jit=off")
     if planner_options:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", planner_options)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
