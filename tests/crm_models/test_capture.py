@@ -12,6 +12,7 @@ from crm_models.capture_models import CaptureOutcome, CaptureSubmission, LeadFor
 from crm_models.models import Interaction, InteractionKind, Lead, LeadSource
 from crm_models.services import capture as capture_service
 from crm_models.views import DEMO_FORM_KEY
+from crm_models.workflow_models import FollowUp
 from tests.factories import CampaignFactory, LeadFactory, LeadFormFactory
 
 pytestmark = pytest.mark.django_db
@@ -400,3 +401,5 @@ def test_the_same_person_posting_twice_at_once_gets_one_lead(
     submission = CaptureSubmission.objects.get()
     assert (submission.outcome, submission.lead, submission.response_status) == ("duplicate", existing, 200)
     assert Interaction.objects.get().lead == existing
+    # the first call planned for the lead that was not made went with it
+    assert not FollowUp.objects.exists()
