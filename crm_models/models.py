@@ -280,11 +280,7 @@ class Lead(TimeStampedModel):
             models.Index(fields=["next_follow_up_at", "-created_at", "-id"], name="lead_next_step_idx"),
             # The same filters in an operator's list (their own leads): at a
             # million leads the capped count took 160 ms on the index above.
-            # With the status, the open leads of the "least busy" assignment
-            # rules are counted from this index alone, on every captured lead.
-            models.Index(
-                fields=["owner", "next_follow_up_at"], include=["status"], name="lead_owner_next_step_idx"
-            ),
+            models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_step_idx"),
         ]
         constraints = [
             # With the pattern operator class the same index also answers the
@@ -560,5 +556,6 @@ from .workflow_models import (  # noqa: E402, F401
     FollowUp,
     LostReason,
     Notification,
+    OpenLeadCount,
     UserPreferences,
 )

@@ -136,6 +136,24 @@ class AssignmentRuleMember(models.Model):
         return str(self.user)
 
 
+class OpenLeadCount(models.Model):
+    """How many open leads (neither converted nor lost) each user owns, for
+    the "least busy" assignment rules. On PostgreSQL triggers keep it exact
+    on every write to the lead table (crm_models/open_leads.py, installed by
+    migration 0020); elsewhere (SQLite) it stays empty and the rules count the
+    lead table."""
+
+    # Not a foreign key: a row may outlive its user, as their leads do.
+    owner_id = models.IntegerField(primary_key=True)
+    open_leads = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.open_leads}"
+
+
 class FollowUp(TimeStampedModel):
     """A planned next step on a lead: a call, e-mail or meeting due at a time,
     for an assignee. Completing it (`done_at`) records an Interaction."""

@@ -32,12 +32,10 @@ from crm_models.models import (
     AssignmentStrategy,
     Campaign,
     Lead,
-    LeadStatus,
+    OpenLeadCount,
 )
+from crm_models.open_leads import CLOSED_STATUSES
 from crm_models.roles import Role, UserLike, has_role, sees_everything
-
-# Statuses that no longer count towards an operator's load.
-CLOSED_STATUSES = (LeadStatus.CONVERTED, LeadStatus.LOST)
 
 TAKEN_REASON = _("Taken from the queue")
 ASSIGNED_REASON = _("Assigned to %(user)s")
@@ -176,13 +174,17 @@ def _rule_plans(*, lock: bool, today: date) -> list[_RulePlan]:
         for m in members.get(rule.pk, [])
     }
     load: dict[int, int] = {}
-    if busy_users:
+    if busy_users and connection.vendor == "postgresql":
+        # Kept by triggers (crm_models/open_leads.py): one row per member.
+        load = dict(
+            OpenLeadCount.objects.filter(owner_id__in=busy_users).values_list("owner_id", "open_leads")
+        )
+    elif busy_users:
         load = dict(
             Lead.objects.filter(owner_id__in=busy_users)
             .exclude(status__in=CLOSED_STATUSES)
             .order_by()
             .values_list("owner_id")
-            # COUNT(*): the index of owners, next steps and statuses answers it alone.
             .annotate(open=Count("*"))
         )
     return [_RulePlan(rule, members.get(rule.pk, []), load) for rule in rules if members.get(rule.pk)]

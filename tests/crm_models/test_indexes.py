@@ -45,8 +45,7 @@ EXPECTED_INDEXES = {
     "lead_phone_created_idx": "(phone, created_at DESC, id DESC)",
     # The follow-up filters and the next-step column (migration 0016).
     "lead_next_step_idx": "(next_follow_up_at, created_at DESC, id DESC)",
-    # ... and the open leads per owner of a "least busy" rule (0020).
-    "lead_owner_next_step_idx": "(owner_id, next_follow_up_at) INCLUDE (status)",
+    "lead_owner_next_step_idx": "(owner_id, next_follow_up_at)",
     "interaction_kind_happened_idx": "(kind, happened_at DESC, id DESC) INCLUDE (lead_id)",
     "interaction_author_time_idx": "(author_id, happened_at DESC, id DESC) INCLUDE (lead_id)",
     "contract_name_signed_idx": "(name, signed_at DESC, id DESC)",
