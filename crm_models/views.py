@@ -30,6 +30,7 @@ NOT_FOUND_MESSAGE = _("There is no active form with this key.")
 RATE_LIMITED_MESSAGE = _("Too many requests; try again in %(seconds)s seconds.")
 TOO_LARGE_MESSAGE = _("The request is too large (at most %(limit)s bytes).")
 BAD_BODY_MESSAGE = _("Send the fields as a JSON object or as a form.")
+NUL_MESSAGE = _("The fields may not contain NUL characters.")
 BAD_ORIGIN_MESSAGE = _("Pages of this site may not post to this form.")
 BAD_IDEMPOTENCY_KEY_MESSAGE = _("The Idempotency-Key header must be 1-200 visible ASCII characters.")
 IDEMPOTENCY_IN_PROGRESS_MESSAGE = _("A request with this Idempotency-Key is still being processed.")
@@ -38,6 +39,8 @@ IDEMPOTENCY_MISMATCH_MESSAGE = _("This Idempotency-Key was already used with oth
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 ALL = "__all__"
+# The fields are flat; anything nested deeper than this is refused before it is stored.
+MAX_PAYLOAD_DEPTH = 16
 
 # The demo web form's key, known to the demo landing page. demo_data gives the
 # demo form this key; the page itself exists only where CAPTURE_DEMO_PAGE is on
@@ -115,20 +118,42 @@ def _cors(response: HttpResponse, request: HttpRequest, form: LeadForm) -> HttpR
     return response
 
 
+def _unstorable(data: Any) -> Any:
+    """Why the fields cannot be stored as they are (None: they can): a NUL
+    character, which PostgreSQL's JSON refuses, or nesting deeper than
+    MAX_PAYLOAD_DEPTH. Walked without recursion, whatever the depth."""
+    pending = [(data, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            return BAD_BODY_MESSAGE
+        if isinstance(item, str) and "\x00" in item:
+            return NUL_MESSAGE
+        if isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            pending.extend((part, depth + 1) for part in item)
+    return None
+
+
 def _payload(request: HttpRequest) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The posted fields (every one, known or not) and the error of a body
-    that could not be read."""
+    that could not be read or stored."""
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             data = None
-        if isinstance(data, dict):
-            return data, {}
+        if not isinstance(data, dict):
+            return {}, {ALL: [str(BAD_BODY_MESSAGE)]}
+    elif request.content_type in FORM_CONTENT_TYPES:
+        data = {name: values[0] if len(values) == 1 else values for name, values in request.POST.lists()}
+    else:
         return {}, {ALL: [str(BAD_BODY_MESSAGE)]}
-    if request.content_type in FORM_CONTENT_TYPES:
-        return {name: values[0] if len(values) == 1 else values for name, values in request.POST.lists()}, {}
-    return {}, {ALL: [str(BAD_BODY_MESSAGE)]}
+    problem = _unstorable(data)
+    if problem is not None:
+        return {}, {ALL: [str(problem)]}
+    return data, {}
 
 
 def _answer(request: HttpRequest, submission: CaptureSubmission) -> HttpResponse:

@@ -42,6 +42,13 @@ def _when(moment: Any) -> str:
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
+def _sentence(message: Any, **values: str) -> str:
+    """The message with its values; one full stop where a time that ends with
+    one ("1:34 a.m.") ends the sentence."""
+    text = str(message) % values
+    return text[:-1] if text.endswith("..") else text
+
+
 def my_day_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied
@@ -89,7 +96,7 @@ def follow_up_done_view(request: HttpRequest, object_id: str) -> HttpResponse:
         return _back(request)
     if following is not None:
         messages.success(
-            request, DONE_NEXT_MESSAGE % {"step": _step(follow_up), "when": _when(following.due_at)}
+            request, _sentence(DONE_NEXT_MESSAGE, step=_step(follow_up), when=_when(following.due_at))
         )
     else:
         messages.success(request, DONE_MESSAGE % {"step": _step(follow_up)})
@@ -109,7 +116,7 @@ def follow_up_reschedule_view(request: HttpRequest, object_id: str) -> HttpRespo
         messages.error(request, _errors(error))
         return _back(request)
     messages.success(
-        request, RESCHEDULED_MESSAGE % {"step": _step(follow_up), "when": _when(follow_up.due_at)}
+        request, _sentence(RESCHEDULED_MESSAGE, step=_step(follow_up), when=_when(follow_up.due_at))
     )
     return _back(request)
 

@@ -570,14 +570,14 @@ def lead_assign_on_arrival(*, lead: Lead) -> bool:
     owner_id = result.owner_ids[0]
     if owner_id is None:
         return False
-    if owner_id != lead.owner_id:
-        (rule_id,) = result.by_rule
+    (rule_id,) = result.by_rule
+    reason = str(BY_RULE_REASON % {"rule": result.rule_names[rule_id]})
+    if lead._state.adding:
         lead.owner_id = owner_id
-        reason = str(BY_RULE_REASON % {"rule": result.rule_names[rule_id]})
-        if lead._state.adding:
-            arrived = getattr(lead, "_change_reason", "")
-            lead._change_reason = f"{arrived}. {reason}" if arrived else reason  # type: ignore[attr-defined]
-        else:
-            lead._change_reason = reason  # type: ignore[attr-defined]
-            lead.save(update_fields=["owner", "updated_at"])
+        arrived = getattr(lead, "_change_reason", "")
+        lead._change_reason = f"{arrived}. {reason}" if arrived else reason  # type: ignore[attr-defined]
+    elif owner_id != lead.owner_id:
+        lead.owner_id = owner_id
+        lead._change_reason = reason  # type: ignore[attr-defined]
+        lead.save(update_fields=["owner", "updated_at"])
     return True

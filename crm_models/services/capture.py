@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -157,7 +158,7 @@ def capture_receive(
         form=form,
         payload=payload,
         client_ip=client_ip,
-        user_agent=user_agent[:300],
+        user_agent=user_agent.replace("\x00", "")[:300],  # PostgreSQL text holds no NUL
         idempotency_key=idempotency_key,
     )
     if errors:
@@ -200,7 +201,6 @@ def _campaign_for(clean: CleanCapture, form: LeadForm) -> int:
 
 
 def _summary(template: Any, form: LeadForm, clean: CleanCapture) -> str:
-    # Written in the site's language, not the posting visitor's: staff read it.
     lines = [str(template) % {"form": form.name}]
     touch = " / ".join(
         clean.utm[name] for name in ("utm_source", "utm_medium", "utm_campaign") if clean.utm[name]
@@ -227,8 +227,7 @@ def _reserve_lead_id() -> int | None:
 
 
 def _note(lead: Lead, template: Any, form: LeadForm, clean: CleanCapture, now: Any) -> None:
-    with override(None):
-        summary = _summary(template, form, clean)
+    summary = _summary(template, form, clean)
     Interaction.objects.create(lead=lead, kind=InteractionKind.NOTE, happened_at=now, summary=summary)
 
 
@@ -311,7 +310,9 @@ def capture_process(*, submission: CaptureSubmission) -> CaptureSubmission:
         return _finish(submission, CaptureOutcome.REJECTED, 400, errors=errors)
     first_status = submission.response_status
     try:
-        with transaction.atomic():
+        # What it writes (the note, the history's reasons) staff read: in the
+        # site's language, not the posting visitor's.
+        with transaction.atomic(), override(settings.LANGUAGE_CODE):
             return _write(submission, clean)
     except Exception:
         # Kept, not lost: the admin lists failed requests and retries them.

@@ -5,6 +5,7 @@ batches at once, and the owners and history the batch writes."""
 import json
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -245,6 +246,48 @@ def test_a_captured_lead_goes_by_the_rules_else_keeps_the_forms_owner(client: Cl
         "+",
         f"Web form “{form.name}”. Assigned by rule “Spring web”",
     )
+
+
+def test_the_rule_is_named_when_it_gives_the_lead_to_the_forms_own_owner(client: Client) -> None:
+    (ruled,) = operators(1, "ruled")
+    form = LeadFormFactory(owner=ruled)
+    make_rule(ruled)
+
+    client.post(
+        f"/capture/{form.raw_key}/",  # type: ignore[attr-defined]
+        json.dumps({"first_name": "A", "email": "a@example.ru"}),
+        content_type="application/json",
+    )
+
+    (created,) = Lead.objects.get().history.all()
+    assert created.history_change_reason == f"Web form “{form.name}”. Assigned by rule “Spring web”"
+
+
+@pytest.mark.parametrize(("site", "visitor"), [("en", "ru"), ("ru", "en")])
+def test_what_a_capture_writes_is_in_the_sites_language(
+    client: Client, settings: Any, site: str, visitor: str
+) -> None:
+    settings.LANGUAGE_CODE = site
+    (ruled,) = operators(1, "ruled")
+    form = LeadFormFactory(name="Site")
+    make_rule(ruled)
+
+    client.post(
+        f"/capture/{form.raw_key}/",  # type: ignore[attr-defined]
+        json.dumps({"first_name": "A", "email": "a@example.ru"}),
+        content_type="application/json",
+        headers={"Accept-Language": visitor},
+    )
+
+    lead = Lead.objects.get()
+    (created,) = lead.history.all()
+    note = lead.interactions.get()
+    if site == "en":
+        assert created.history_change_reason == "Web form “Site”. Assigned by rule “Spring web”"
+        assert note.summary == "New request through the web form “Site”."
+    else:
+        assert created.history_change_reason == "Веб-форма «Site». Распределён по правилу «Spring web»"
+        assert note.summary.startswith("Новая заявка через веб-форму «Site»")
 
 
 def test_a_form_without_owner_leaves_unplaced_leads_in_the_queue(client: Client) -> None:

@@ -162,6 +162,37 @@ def test_bad_fields_get_400_per_field_and_are_kept_as_rejected(client: Client, f
     assert submission.payload == {"first_name": "", "email": "not-an-email", "phone": "12"}
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        ('{"first_name": "An\\u0000na", "email": "a@example.ru"}', "application/json", "NUL"),
+        ('{"email": "a@example.ru", "extra": {"k\\u0000": 1}}', "application/json", "NUL"),
+        ("first_name=An%00na&email=a%40example.ru", "application/x-www-form-urlencoded", "NUL"),
+        ('{"email": "a@example.ru", "deep": ' + "[" * 5000 + "]" * 5000 + "}", "application/json", "BODY"),
+        ('{"email": "a@example.ru", "deep": ' + "[" * 20 + "]" * 20 + "}", "application/json", "BODY"),
+    ],
+    ids=["nul-in-a-field", "nul-in-a-key", "nul-in-a-form", "nested-5000", "nested-20"],
+)
+def test_fields_that_cannot_be_stored_are_refused_and_kept_as_rejected(
+    client: Client, form: LeadForm, body: str, content_type: str, message: str
+) -> None:
+    response = client.post(
+        f"/capture/{form.raw_key}/",  # type: ignore[attr-defined]
+        data=body,
+        content_type=content_type,
+        headers={"Accept": "application/json"},
+    )
+
+    expected = {
+        "NUL": "The fields may not contain NUL characters.",
+        "BODY": "Send the fields as a JSON object or as a form.",
+    }[message]
+    assert (response.status_code, response.json()) == (400, {"errors": {"__all__": [expected]}})
+    assert not Lead.objects.exists()
+    submission = CaptureSubmission.objects.get()
+    assert (submission.outcome, submission.payload) == ("rejected", {})
+
+
 def test_an_e_mail_or_a_phone_is_always_required(client: Client, form: LeadForm) -> None:
     response = post_json(client, form, {"first_name": "Anna"})
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm_models.models import Interaction, Lead
 from crm_models.selectors.followups import day_bounds
@@ -238,3 +238,17 @@ def test_sidebar_has_my_day_first(operator: User, client_for: Callable[[User], C
     html = client_for(operator).get(reverse(MY_DAY)).content.decode()
     links = re.findall(r'<a[^>]*href="([^"]+)"[^>]*>\s*<span[^>]*>\s*(?:today|dashboard)\s*</span>', html)
     assert links == [reverse(MY_DAY), reverse("admin:index")]
+
+
+def test_a_time_that_ends_with_a_full_stop_ends_the_message_with_one() -> None:
+    from crm_models.admin.my_day import RESCHEDULED_MESSAGE, _sentence
+
+    with translation.override("en"):
+        assert (
+            _sentence(RESCHEDULED_MESSAGE, step="call, Anna", when="12/08/2026 1:34 a.m.")
+            == "Moved: call, Anna, now due 12/08/2026 1:34 a.m."
+        )
+        assert (
+            _sentence(RESCHEDULED_MESSAGE, step="call, Anna", when="12/08/2026 13:34")
+            == "Moved: call, Anna, now due 12/08/2026 13:34."
+        )
