@@ -252,11 +252,13 @@ def _same_time_on(day: date, moment: datetime) -> datetime:
 
 def reschedule_time(choice: str, *, due_at: datetime, now: datetime | None = None) -> datetime:
     """The new due time for a one-click reschedule: later today (two hours
-    from now), tomorrow or in a week (at the step's own time of day)."""
+    from now, but not past 23:59 of today), tomorrow or in a week (at the
+    step's own time of day)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     if choice == Reschedule.LATER_TODAY:
-        return now + LATER_TODAY
+        last_minute = timezone.make_aware(datetime.combine(today, time(23, 59)))
+        return max(now, min(now + LATER_TODAY, last_minute))
     if choice == Reschedule.TOMORROW:
         return _same_time_on(today + timedelta(days=1), due_at)
     if choice == Reschedule.NEXT_WEEK:

@@ -2,7 +2,7 @@
 lead's next step kept with each write, the reminder time set, nothing written
 on refusal."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -222,11 +222,19 @@ def test_reschedule_keeps_the_time_of_day(operator: User, choice: str, days: int
     assert next_step(lead) == expected
 
 
-def test_later_today_is_two_hours_from_now() -> None:
-    now = timezone.now()
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [((10, 0, 0), (12, 0, 0)), ((22, 30, 0), (23, 59, 0)), ((23, 59, 30), (23, 59, 30))],
+    ids=["two-hours-from-now", "not-past-the-day", "in-its-last-minute"],
+)
+def test_later_today_is_two_hours_from_now_within_today(
+    now: tuple[int, int, int], expected: tuple[int, int, int]
+) -> None:
+    day = date(2026, 3, 10)
+    moment = timezone.make_aware(datetime.combine(day, time(*now)))
     assert reschedule_time(
-        Reschedule.LATER_TODAY, due_at=now - timedelta(days=3), now=now
-    ) == now + timedelta(hours=2)
+        Reschedule.LATER_TODAY, due_at=moment - timedelta(days=3), now=moment
+    ) == timezone.make_aware(datetime.combine(day, time(*expected)))
 
 
 def test_unknown_reschedule_choice_writes_nothing(operator: User) -> None:
