@@ -21,7 +21,7 @@ from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import lead_choices_for_interactions
-from .lead_follow_ups import LeadFollowUpMixin
+from .lead_follow_ups import LeadFollowUpMixin, OwnerQueueFilter
 from .lead_forms import LeadAdminForm
 from .lead_links import ConvertedLeadMixin
 from .localized_fields import PhoneFormField, PhoneInput
@@ -147,6 +147,8 @@ class LeadAdmin(
             # of staff, too many for a dropdown (and rendering one costs more
             # than the rest of the page's filters).
             filters.insert(3, ("owner", AutocompleteSelectFilter))
+        else:
+            filters.insert(3, OwnerQueueFilter)
         return filters
 
     def get_readonly_fields(self, request: HttpRequest, obj: Lead | None = None) -> list:

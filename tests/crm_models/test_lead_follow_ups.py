@@ -67,6 +67,25 @@ def test_operator_filters_by_follow_up_state(
     assert listed(client, follow_up="bogus") == set()
 
 
+def test_operator_filters_own_leads_or_the_queue(
+    leads: dict[str, Lead], operator: User, client_for: Callable[[User], Client]
+) -> None:
+    client = client_for(operator)
+    mine = ids(leads, "overdue", "today", "planned", "none", "stale", "touched")
+    assert listed(client) == mine | ids(leads, "queue")
+    assert listed(client, owned="mine") == mine
+    assert listed(client, owned="queue") == ids(leads, "queue")
+    assert listed(client, owned="bogus") == set()
+    response = client.get(reverse(LIST))
+    assert [spec.title for spec in response.context["cl"].filter_specs].count("owner") == 1
+
+
+def test_marketer_sees_the_queue_of_every_lead(
+    leads: dict[str, Lead], marketer: User, client_for: Callable[[User], Client]
+) -> None:
+    assert listed(client_for(marketer), owned="queue") == ids(leads, "queue")
+
+
 def test_administrator_filters_by_follow_up_state(
     leads: dict[str, Lead], administrator: User, client_for: Callable[[User], Client]
 ) -> None:
