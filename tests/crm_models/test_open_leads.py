@@ -2,11 +2,13 @@
 the lead table after every kind of write (PostgreSQL only: the triggers are
 PostgreSQL's; SQLite counts the lead table)."""
 
+import io
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -127,3 +129,19 @@ def test_least_busy_reads_the_counts() -> None:
     OpenLeadCount.objects.update_or_create(owner_id=b.pk, defaults={"open_leads": 5})
 
     assert assignment_choose(arrivals=arrivals(campaign, 1)).owner_ids == [a.pk]
+
+
+def test_the_rebuild_command_repairs_them_after_a_load_without_triggers() -> None:
+    a, b = operators(2)
+    LeadFactory.create_batch(3, owner=a)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks before ALTER TABLE
+        cursor.execute("ALTER TABLE crm_models_lead DISABLE TRIGGER USER")  # as pg_restore --disable-triggers
+        cursor.execute("UPDATE crm_models_lead SET owner_id = %s", [b.pk])
+    assert stored() == {a.pk: 3}
+
+    call_command("rebuild_rollups", stdout=io.StringIO())
+
+    assert stored() == {b.pk: 3}
+    LeadFactory(owner=a)  # and the triggers it found disabled run again
+    assert stored() == {a.pk: 1, b.pk: 3}

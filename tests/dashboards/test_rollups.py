@@ -444,6 +444,7 @@ def test_rebuild_command_repairs_rollups_after_a_load_without_triggers(dataset: 
 
     assert_rollups_exact()
     assert out.getvalue().startswith("Rebuilt the rollups: ")
+    assert out.getvalue().endswith(" lead rows, and the open leads of each owner.\n")
     with connection.cursor() as cursor:  # and the triggers it found disabled run again, always
         cursor.execute("SELECT DISTINCT tgenabled FROM pg_trigger WHERE tgname LIKE 'dashboards_rollup_%%'")
         assert cursor.fetchall() == [("A",)]

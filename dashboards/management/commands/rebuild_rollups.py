@@ -1,4 +1,5 @@
-"""Recompute the rollup tables from the base tables (PostgreSQL).
+"""Recompute the rollup tables from the base tables, and each user's open
+leads (crm_models/open_leads.py) from the lead table (PostgreSQL).
 
 The triggers keep the rollups exact on every INSERT, UPDATE, DELETE and COPY,
 but not through what bypasses triggers: TRUNCATE of a base table, or data
@@ -13,12 +14,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from crm_models import open_leads
 from dashboards import rollups
 from dashboards.models import LeadRollup
 
 
 class Command(BaseCommand):
-    help = "Recompute the dashboard rollup tables from the lead, customer and contract tables."
+    help = "Recompute the dashboard rollup tables and the open-lead counts from the base tables."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -26,4 +28,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             rollups.execute(connection, rollups.install_statements(settings.TIME_ZONE))
             rollups.execute(connection, rollups.rebuild_statements())
-        self.stdout.write(f"Rebuilt the rollups: {LeadRollup.objects.count()} lead rows.")
+            open_leads.execute(connection, open_leads.install_statements() + open_leads.rebuild_statements())
+        self.stdout.write(
+            f"Rebuilt the rollups: {LeadRollup.objects.count()} lead rows, and the open leads of each owner."
+        )
