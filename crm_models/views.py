@@ -10,6 +10,7 @@ that passes them is stored (services/capture.py) before it is processed.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -118,6 +119,27 @@ def _cors(response: HttpResponse, request: HttpRequest, form: LeadForm) -> HttpR
     return response
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _finite(number: str) -> float:
+    """A JSON number as Python reads it, refusing what PostgreSQL's JSON
+    cannot hold (1e999 reads as infinity)."""
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(number)
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(name)  # NaN, Infinity: not JSON, though Python reads them
+
+
 def _unstorable(data: Any) -> Any:
     """Why the fields cannot be stored as they are (None: they can): a NUL
     character, which PostgreSQL's JSON refuses, or nesting deeper than
@@ -127,8 +149,11 @@ def _unstorable(data: Any) -> Any:
         item, depth = pending.pop()
         if depth > MAX_PAYLOAD_DEPTH:
             return BAD_BODY_MESSAGE
-        if isinstance(item, str) and "\x00" in item:
-            return NUL_MESSAGE
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_MESSAGE
+            if not _is_utf8(item):  # a lone surrogate ("\ud800"), which JSON lets through
+                return BAD_BODY_MESSAGE
         if isinstance(item, dict):
             pending.extend((part, depth + 1) for pair in item.items() for part in pair)
         elif isinstance(item, list):
@@ -141,7 +166,7 @@ def _payload(request: HttpRequest) -> tuple[dict[str, Any], dict[str, list[str]]
     that could not be read or stored."""
     if request.content_type == "application/json":
         try:
-            data = json.loads(request.body or b"null")
+            data = json.loads(request.body or b"null", parse_float=_finite, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):
             data = None
         if not isinstance(data, dict):

@@ -170,8 +170,24 @@ def test_bad_fields_get_400_per_field_and_are_kept_as_rejected(client: Client, f
         ("first_name=An%00na&email=a%40example.ru", "application/x-www-form-urlencoded", "NUL"),
         ('{"email": "a@example.ru", "deep": ' + "[" * 5000 + "]" * 5000 + "}", "application/json", "BODY"),
         ('{"email": "a@example.ru", "deep": ' + "[" * 20 + "]" * 20 + "}", "application/json", "BODY"),
+        ('{"first_name": "A\\ud800", "email": "a@example.ru"}', "application/json", "BODY"),
+        ('{"email": "a@example.ru", "\\udfff": "1"}', "application/json", "BODY"),
+        ('{"email": "a@example.ru", "x": 1e999}', "application/json", "BODY"),
+        ('{"email": "a@example.ru", "x": NaN}', "application/json", "BODY"),
+        ('{"email": "a@example.ru", "x": -Infinity}', "application/json", "BODY"),
     ],
-    ids=["nul-in-a-field", "nul-in-a-key", "nul-in-a-form", "nested-5000", "nested-20"],
+    ids=[
+        "nul-in-a-field",
+        "nul-in-a-key",
+        "nul-in-a-form",
+        "nested-5000",
+        "nested-20",
+        "lone-surrogate",
+        "lone-surrogate-key",
+        "huge-number",
+        "nan",
+        "infinity",
+    ],
 )
 def test_fields_that_cannot_be_stored_are_refused_and_kept_as_rejected(
     client: Client, form: LeadForm, body: str, content_type: str, message: str
