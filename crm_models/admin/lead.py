@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import DropdownFilter
 from unfold.decorators import display
 
 from crm_models.models import Campaign, Lead, LeadStatus, LostReason
@@ -21,7 +22,7 @@ from .display import nowrap, relative_time, status_badge
 from .filters import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from .importing import CrmImportExportMixin
 from .interaction import lead_choices_for_interactions
-from .lead_follow_ups import LeadFollowUpMixin, OwnerQueueFilter
+from .lead_follow_ups import LeadFollowUpMixin
 from .lead_forms import LeadAdminForm
 from .lead_links import ConvertedLeadMixin
 from .localized_fields import PhoneFormField, PhoneInput
@@ -39,6 +40,32 @@ ATTRIBUTION_FIELDS = [
 ATTRIBUTION_READONLY = [
     name for item in ATTRIBUTION_FIELDS for name in (item if isinstance(item, tuple) else (item,))
 ]
+
+
+OWNER_MINE = "mine"
+OWNER_QUEUE = "queue"
+
+
+class OwnerQueueFilter(DropdownFilter):
+    """My own leads or the unassigned queue: the owner filter of users who
+    do not get the one that searches every user (operators above all, whose
+    list holds both)."""
+
+    title = _("owner")
+    parameter_name = "owned"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(OWNER_MINE, _("My leads")), (OWNER_QUEUE, _("The unassigned queue"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if value == OWNER_MINE:
+            return queryset.filter(owner=request.user)
+        if value == OWNER_QUEUE:
+            return queryset.filter(owner__isnull=True)
+        return queryset.none()  # typed into the URL
 
 
 class LeadChannelFilter(ChoicesDropdownFilter):

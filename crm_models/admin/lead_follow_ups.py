@@ -33,32 +33,6 @@ from .display import relative_time
 STALE_YES = "yes"
 
 
-OWNER_MINE = "mine"
-OWNER_QUEUE = "queue"
-
-
-class OwnerQueueFilter(DropdownFilter):
-    """My own leads or the unassigned queue: the owner filter of users who
-    do not get the one that searches every user (operators above all, whose
-    list holds both)."""
-
-    title = _("owner")
-    parameter_name = "owned"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(OWNER_MINE, _("My leads")), (OWNER_QUEUE, _("The unassigned queue"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if not value:
-            return queryset
-        if value == OWNER_MINE:
-            return queryset.filter(owner=request.user)
-        if value == OWNER_QUEUE:
-            return queryset.filter(owner__isnull=True)
-        return queryset.none()  # typed into the URL
-
-
 class FollowUpStateFilter(DropdownFilter):
     """Leads by their next step: overdue, due today, planned later, none."""
 
