@@ -229,7 +229,11 @@ def capture_view(request: HttpRequest, key: str) -> HttpResponse:
     wait = _limited(request, "capture-client", address, settings.CAPTURE_RATE_PER_CLIENT)
     if wait:
         return _rate_limited(request, wait)
-    form = LeadForm.objects.filter(key=lead_form_key_hash(key), is_active=True).first()
+    form = (
+        LeadForm.objects.select_related("campaign")
+        .filter(key=lead_form_key_hash(key), is_active=True)
+        .first()
+    )
     if form is None:
         return _not_found(request)
     if request.method == "OPTIONS":

@@ -218,7 +218,9 @@ def assignment_preview(*, arrivals: Sequence[Arrival]) -> AssignmentResult:
     return _place(_rule_plans(lock=False, today=timezone.localdate()), arrivals)
 
 
-@transaction.atomic
+# Without a savepoint of its own (two round trips on every captured lead): it
+# runs in its caller's transaction, which an error here rolls back whole.
+@transaction.atomic(savepoint=False)
 def assignment_choose(*, arrivals: Sequence[Arrival]) -> AssignmentResult:
     """Choose an owner for each arrival by the rules and record the rules'
     rotation and the members' daily tallies.
@@ -565,7 +567,10 @@ def lead_assign_on_arrival(*, lead: Lead) -> bool:
     with a history row naming the rule; a lead not saved yet (its id reserved)
     only gets the owner, and the rule is named in the history row its insert
     writes. Run it in the transaction that makes the lead."""
-    _ids, arrivals = arrivals_for([(lead.pk, lead.campaign_id)])
+    if Lead.campaign.is_cached(lead):  # type: ignore[attr-defined]
+        arrivals = [Arrival(lead.campaign_id, lead.campaign.channel)]
+    else:
+        _ids, arrivals = arrivals_for([(lead.pk, lead.campaign_id)])
     result = assignment_choose(arrivals=arrivals)
     owner_id = result.owner_ids[0]
     if owner_id is None:

@@ -191,13 +191,15 @@ def _find_person(clean: CleanCapture) -> Lead | None:
     return matches[0] if matches else None
 
 
-def _campaign_for(clean: CleanCapture, form: LeadForm) -> int:
+def _campaign_for(clean: CleanCapture, form: LeadForm) -> Campaign:
+    """The campaign of `utm_campaign`, else the form's own; with its channel,
+    which the assignment rules match on."""
     tag = clean.utm["utm_campaign"].lower()
     if tag:
-        found = Campaign.objects.filter(utm_campaign=tag).values_list("pk", flat=True).first()
+        found = Campaign.objects.filter(utm_campaign=tag).only("pk", "channel").first()
         if found is not None:
             return found
-    return form.campaign_id
+    return form.campaign
 
 
 def _summary(template: Any, form: LeadForm, clean: CleanCapture) -> str:
@@ -243,7 +245,7 @@ def _write(submission: CaptureSubmission, clean: CleanCapture) -> CaptureSubmiss
             last_name=clean.last_name,
             email=clean.email,
             phone=clean.phone,
-            campaign_id=_campaign_for(clean, form),
+            campaign=_campaign_for(clean, form),
             owner_id=form.owner_id,  # type: ignore[misc]  # checked by LeadForm.clean
             source=LeadSource.CAPTURE,
             last_touch=_touch(clean, now),
@@ -252,37 +254,27 @@ def _write(submission: CaptureSubmission, clean: CleanCapture) -> CaptureSubmiss
             **clean.utm,
         )
         lead._change_reason = reason  # type: ignore[attr-defined]
-        first_status = submission.response_status
-        try:
-            with transaction.atomic():
-                # Its owner from the assignment rules (a lead no rule places
-                # keeps the form's owner, or stays in the queue), then a first
-                # call due within 15 minutes for that owner. The rules stay
-                # locked from the choice until the commit, so with a reserved
-                # id (PostgreSQL) they are asked last; without one (SQLite)
-                # the lead is saved first, already with its owner.
-                reserved = lead.pk is not None
-                if not reserved:
-                    lead_assign_on_arrival(lead=lead)
-                    lead.save()
-                _note(lead, CREATED_SUMMARY, form, clean, now)
-                _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
-                if reserved:
-                    lead_assign_on_arrival(lead=lead)
-                follow_up_first_call(lead=lead)
-                # The lead last (PostgreSQL), with its owner and next step, in
-                # one statement: its insert updates the dashboards' rollup rows
-                # of its day (dashboards/rollups.py), which every other new
-                # lead's transaction then waits for until this one commits.
-                if lead._state.adding:
-                    lead.save(force_insert=True)
-            return submission
-        except IntegrityError:
-            # The same person posted twice at once: the other request made the lead.
-            submission.response_status, submission.lead = first_status, None
-            lead = _find_person(clean)  # type: ignore[assignment]
-            if lead is None:
-                raise
+        # Its owner from the assignment rules (a lead no rule places keeps the
+        # form's owner, or stays in the queue), then a first call due within
+        # 15 minutes for that owner. The rules stay locked from the choice
+        # until the commit, so with a reserved id (PostgreSQL) they are asked
+        # last; without one (SQLite) the lead is saved first, with its owner.
+        reserved = lead.pk is not None
+        if not reserved:
+            lead_assign_on_arrival(lead=lead)
+            lead.save()
+        _note(lead, CREATED_SUMMARY, form, clean, now)
+        _finish(submission, CaptureOutcome.CREATED, 201, lead=lead)
+        if reserved:
+            lead_assign_on_arrival(lead=lead)
+        follow_up_first_call(lead=lead)
+        # The lead last (PostgreSQL), with its owner and next step, in one
+        # statement: its insert updates the dashboards' rollup rows of its day
+        # (dashboards/rollups.py), which every other new lead's transaction
+        # then waits for until this one commits.
+        if lead._state.adding:
+            lead.save(force_insert=True)
+        return submission
     # A known person: the first touch (utm_* on the lead) stays; only the latest changes.
     lead.last_touch = _touch(clean, now)
     lead.last_touch_at = now
@@ -312,8 +304,17 @@ def capture_process(*, submission: CaptureSubmission) -> CaptureSubmission:
     try:
         # What it writes (the note, the history's reasons) staff read: in the
         # site's language, not the posting visitor's.
-        with transaction.atomic(), override(settings.LANGUAGE_CODE):
-            return _write(submission, clean)
+        with override(settings.LANGUAGE_CODE):
+            try:
+                with transaction.atomic():
+                    return _write(submission, clean)
+            except IntegrityError:
+                # The same person posted twice at once and the other request
+                # made the lead (the unique e-mail or phone refused this one's):
+                # written again from the start, it is found and is a duplicate.
+                submission.response_status, submission.lead = first_status, None
+                with transaction.atomic():
+                    return _write(submission, clean)
     except Exception:
         # Kept, not lost: the admin lists failed requests and retries them.
         logger.exception("Processing web form request %s failed", submission.pk)
