@@ -225,8 +225,8 @@ def capture_view(request: HttpRequest, key: str) -> HttpResponse:
         response = HttpResponse(status=405)
         response["Allow"] = "POST, OPTIONS"
         return response
-    address = client_ip(request) or "unknown"
-    wait = _limited(request, "capture-client", address, settings.CAPTURE_RATE_PER_CLIENT)
+    address = client_ip(request)
+    wait = _limited(request, "capture-client", address or "unknown", settings.CAPTURE_RATE_PER_CLIENT)
     if wait:
         return _rate_limited(request, wait)
     form = (
@@ -261,7 +261,7 @@ def capture_view(request: HttpRequest, key: str) -> HttpResponse:
     submission, created = capture_receive(
         form=form,
         payload=payload,
-        client_ip=client_ip(request),
+        client_ip=address,
         user_agent=request.headers.get("User-Agent", ""),
         idempotency_key=idempotency_key,
         errors=errors or None,
