@@ -155,7 +155,9 @@ def start_server(args: argparse.Namespace, workdir: Path) -> subprocess.Popen:
 
 
 def sender(port: int, path: str, jobs: queue.Queue, collector: Collector) -> None:
-    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    """Sends each job on a connection of its own, as visitors of a site do
+    (each posts its form once). Kept alive, the senders' connections stayed
+    with the one gthread worker that accepted them and left the others idle."""
     while True:
         job = jobs.get()
         if job is None:
@@ -168,16 +170,19 @@ def sender(port: int, path: str, jobs: queue.Queue, collector: Collector) -> Non
             {"first_name": "Bench", "email": email, "utm_source": "bench", "utm_campaign": "bench"}
         )
         status, lead = 0, None
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
         try:
-            connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json", "Connection": "close"}
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
             status = response.status
             if status in (200, 201):
                 lead = json.loads(data)["lead"]
         except (OSError, http.client.HTTPException):
+            pass
+        finally:
             connection.close()
-            connection = http.client.HTTPConnection(HOST, port, timeout=30)
         now = time.perf_counter()
         collector.add(Result(phase, email, status, now - scheduled, now, lead))
 
