@@ -64,7 +64,9 @@ class CappedCountPaginator(Paginator):
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)
-        return queryset.order_by()[: COUNT_LIMIT + 1].count()
+        # Only the keys: the list's own figures (a lead's latest interaction)
+        # would be computed for every counted row.
+        return queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
 
     @property
     def count(self) -> int:  # type: ignore[override]
