@@ -438,3 +438,15 @@ def test_the_title_never_states_a_stopped_count_as_the_number_of_rows(
         assert " results (" not in page
     page = client.get(url, {"q": "olga"}).content.decode()
     assert "1 result (" in page
+
+
+def test_the_count_reads_only_the_keys(operator: User, client_for: Callable[[User], Client]) -> None:
+    """The lead list shows each lead's latest interaction; its count does not
+    compute it for every counted row."""
+    InteractionFactory(lead=LeadFactory(owner=operator, first_name="Ivan"))
+    client = client_for(operator)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:crm_models_lead_changelist"), {"q": "ivan"})
+    assert response.context["cl"].result_count == 1
+    (count,) = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    assert "crm_models_interaction" not in count
