@@ -97,6 +97,7 @@ def uninstall_statements() -> list[str]:
 
 
 def execute(connection: Any, statements: list[str]) -> None:
+    """Run trigger statements in order (this module's and dashboards/rollups.py's)."""
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm_models.open_leads import execute  # the migrations and rebuild_rollups call rollups.execute
 from dashboards.models import ALL_CAMPAIGNS, Grain
 
 TABLES = {
@@ -250,12 +251,6 @@ def uninstall_statements() -> list[str]:
         "DROP FUNCTION IF EXISTS dashboards_rollup_signature()",
     ]
     return statements
-
-
-def execute(connection: Any, statements: list[str]) -> None:
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
 
 
 def installed_signature(connection: Any) -> str | None:
