@@ -53,7 +53,7 @@ class HistoryManagerMadeOnce(HistoryManager):
         return super().from_queryset(queryset_class, class_name)
 
 
-def history_records(*no_db_index: str) -> HistoricalRecords:
+def history_records(*no_db_index: str, excluded: tuple[str, ...] = ()) -> HistoricalRecords:
     """simple-history's history table for a model, shaped for bulk writes.
 
     The tracked foreign keys named in `no_db_index` get no index in the history
@@ -61,10 +61,13 @@ def history_records(*no_db_index: str) -> HistoricalRecords:
     index (migration 0007). The history user is kept by Django (on_delete
     SET_NULL, as before) rather than by a database constraint, which PostgreSQL
     checked for every history row at commit: 0.25 s of a 100,000-lead import
-    (bench/imports.py).
+    (bench/imports.py). `excluded` fields are not kept in the history.
     """
     return HistoricalRecords(
-        no_db_index=list(no_db_index), user_db_constraint=False, history_manager=HistoryManagerMadeOnce
+        no_db_index=list(no_db_index),
+        excluded_fields=list(excluded),
+        user_db_constraint=False,
+        history_manager=HistoryManagerMadeOnce,
     )
 
 
@@ -369,8 +372,10 @@ class Customer(TimeStampedModel):
         related_name="managed_customers",
         db_index=False,
     )
+    # The lead's searched words, kept by database triggers (search_text.py).
+    search_text = models.TextField(default="", editable=False)
 
-    history = history_records("lead", "account_manager")
+    history = history_records("lead", "account_manager", excluded=("search_text",))
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -417,8 +422,11 @@ class Contract(TimeStampedModel):
     end_date = models.DateField(_("end date"))
     amount = money_field(_("amount"))
     signed_at = models.DateField(_("signed on"), default=timezone.localdate)
+    # The contract's name and its customer's words, kept by database triggers
+    # (search_text.py).
+    search_text = models.TextField(default="", editable=False)
 
-    history = history_records("customer", "service")
+    history = history_records("customer", "service", excluded=("search_text",))
     objects = ContractQuerySet.as_manager()
 
     class Meta:

@@ -13,7 +13,7 @@ from crm_models.models import Contract, Customer, Interaction
 from crm_models.normalization import format_phone
 from crm_models.resources import CustomerResource
 from crm_models.roles import sees_everything
-from crm_models.selectors.search import lead_search_q
+from crm_models.selectors.search import customer_search_q
 
 from .base import CappedInlineFormSet, CrmModelAdmin, IndexedSearchMixin
 from .contract_documents import document_link_html
@@ -80,7 +80,7 @@ class CustomerAdmin(IndexedSearchMixin, CrmExportMixin, CrmModelAdmin):
         return readonly
 
     def search_condition(self, term: str, request: HttpRequest) -> Q | None:
-        return lead_search_q(term=term, prefix="lead__")
+        return customer_search_q(term=term)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "account_manager":

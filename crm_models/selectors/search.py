@@ -17,7 +17,9 @@ typed word is one key of the index, and a search of two common words reads
 the rows found under both keys (its trigrams, or a prefix match over the
 words, read every row holding either word). The phone's end is matched on its B-tree of the number
 read backwards; the whole phone and the e-mail's beginning on the unique
-indexes of those columns.
+indexes of those columns. Customers and contracts are searched for words on
+their own copy of them (crm_models/search_text.py), indexed the same way
+(migration 0022), not through the leads.
 """
 
 from typing import Any
@@ -197,15 +199,34 @@ def interaction_search_q(*, term: str) -> Q | None:
     return None if leads is None else Q(lead__in=Lead.objects.filter(leads).values("pk"))
 
 
-def contract_search_q(*, term: str) -> Q | None:
-    """Contracts whose name has words starting with the term's words, or whose
-    customer's lead matches it: one set of ids of each, united (an OR across
-    the two tables could use neither table's index)."""
-    leads = lead_search_q(term=term)
-    if leads is None:
+def customer_search_q(*, term: str) -> Q | None:
+    """Customers whose lead matches `term` (as lead_search_q); words are read
+    from the customer's own copy of its lead's (search_text.py), where its
+    word index finds them without reading every lead of a common name."""
+    term = term.strip()
+    if not term:
         return None
-    by_lead = Contract.objects.filter(customer__lead__in=Lead.objects.filter(leads).values("pk"))
+    if _phone_q(term, "") is not None or _is_email(term):
+        return lead_search_q(term=term, prefix="lead__")
     words = search_words(term)
+    if not words:
+        return Q(pk__in=[])  # only marks: nothing can match
+    return words_q(SearchText(F("search_text")), words)
+
+
+def contract_search_q(*, term: str) -> Q | None:
+    """Contracts whose name and customer together hold every word of the term
+    (the contract's own copy of them, search_text.py); a term typed as a
+    phone or an e-mail finds the contracts of the lead with it, or whose name
+    has its words: one set of ids of each, united (an OR across the two
+    tables could use neither table's index)."""
+    term = term.strip()
+    if not term:
+        return None
+    words = search_words(term)
+    if _phone_q(term, "") is None and not _is_email(term):
+        return words_q(SearchText(F("search_text")), words) if words else Q(pk__in=[])
+    by_lead = Contract.objects.filter(lead_search_q(term=term, prefix="customer__lead__"))
     if not words:
         return Q(pk__in=by_lead.order_by().values("pk"))
     named = Contract.objects.filter(words_q(SearchText(F("name")), words))

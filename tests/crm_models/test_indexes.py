@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm_models.models import Contract, Customer, Interaction, Lead
 from crm_models.selectors import import_plans
-from crm_models.selectors.search import contract_search_q, lead_search_q
+from crm_models.selectors.search import contract_search_q, customer_search_q, lead_search_q
 from tests.factories import CustomerFactory
 
 pytestmark = [
@@ -63,6 +63,11 @@ EXPECTED_INDEXES = {
     ),
     "lead_phone_end_idx": "(reverse((phone)::text) text_pattern_ops)",
     "contract_words_idx": "USING gin (crm_word_prefixes(translate(lower((name)::text), 'ё@._-'::text, 'е    '::text)))",
+    # The customers' and contracts' own copies of their words (0021, 0022).
+    "customer_words_idx": "USING gin (crm_word_prefixes(translate(lower(search_text), 'ё@._-'::text, 'е    '::text)))",
+    "contract_text_words_idx": (
+        "USING gin (crm_word_prefixes(translate(lower(search_text), 'ё@._-'::text, 'е    '::text)))"
+    ),
 }
 
 
@@ -133,12 +138,35 @@ def test_lead_search_uses_the_search_indexes(term: str, indexes: set[str]) -> No
 
 
 @pytest.mark.usefixtures("without_sort_indexes")
-def test_contract_search_uses_the_contract_and_lead_indexes() -> None:
+def test_contract_search_uses_the_contract_words_index() -> None:
+    """Words are found on the contract's own row: no lead is read."""
     CustomerFactory(lead__last_name="Kuznetsov")
     condition = contract_search_q(term="Kuz")
     assert condition is not None
     explained = plan(Contract.objects.filter(condition).order_by())
+    assert "Index Scan on contract_text_words_idx" in explained, explained
+    assert "crm_models_lead" not in explained, explained
+    assert "Seq Scan" not in explained, explained
+
+
+@pytest.mark.usefixtures("without_sort_indexes")
+def test_contract_search_of_a_phone_uses_the_name_and_phone_indexes() -> None:
+    condition = contract_search_q(term="000-04-18")
+    assert condition is not None
+    explained = plan(Contract.objects.filter(condition).order_by())
     assert "contract_words_idx" in explained, explained
+    assert "lead_phone_end_idx" in explained, explained
+    assert "Seq Scan" not in explained, explained
+
+
+@pytest.mark.usefixtures("without_sort_indexes")
+def test_customer_search_uses_the_customer_words_index() -> None:
+    CustomerFactory(lead__last_name="Kuznetsov")
+    condition = customer_search_q(term="Kuz")
+    assert condition is not None
+    explained = plan(Customer.objects.filter(condition).order_by())
+    assert "Index Scan on customer_words_idx" in explained, explained
+    assert "crm_models_lead" not in explained, explained
     assert "Seq Scan" not in explained, explained
 
 

@@ -88,6 +88,28 @@ def matches(lead: Lead, term: str) -> bool:
     return all(any(word.startswith(typed) for word in words) for typed in search.fold(term).split())
 
 
+def starts_words(text: str, term: str) -> bool:
+    typed = search.fold(term).split()
+    words = search.fold(text).split()
+    return bool(typed) and all(any(word.startswith(one) for word in words) for one in typed)
+
+
+def contract_matches(contract: Contract, term: str) -> bool:
+    """Words: each typed word starts a word of the contract's name or of its
+    customer's lead; a phone or an e-mail: the lead's, or words of the name."""
+    lead = contract.customer.lead
+    term = term.strip()
+    digits = "".join(char for char in term if char.isdigit())
+    name, at, _ = term.partition("@")
+    if (len(digits) >= 4 and all(char.isdigit() or char in " +-()./" for char in term)) or (
+        at and name and " " not in term
+    ):
+        return matches(lead, term) or starts_words(contract.name, term)
+    return starts_words(
+        " ".join([contract.name, lead.first_name, lead.last_name, lead.company, lead.email]), term
+    )
+
+
 def build(users: dict[str, User]) -> None:
     """Every person once per owner; some of them customers of each manager, with
     a contract and an interaction each; contracts named after people too."""
@@ -156,18 +178,7 @@ def test_searches_find_exactly_the_matching_rows_in_scope(
             expected_customers = {customer.pk for customer in customers if matches(customer.lead, term)}
             assert found(client, "customer", term) == expected_customers, term
             contracts = Contract.objects.visible_to(user).select_related("customer__lead")
-            typed = search.fold(term).split()
-            expected_contracts = {
-                contract.pk
-                for contract in contracts
-                if matches(contract.customer.lead, term)
-                or (
-                    typed
-                    and all(
-                        any(word.startswith(w) for word in search.fold(contract.name).split()) for w in typed
-                    )
-                )
-            }
+            expected_contracts = {contract.pk for contract in contracts if contract_matches(contract, term)}
             assert found(client, "contract", term) == expected_contracts, term
     # The data has matches for every term but the last.
     assert [any(matches(lead, term) for lead in leads) for term in TERMS] == [True] * (len(TERMS) - 1) + [
