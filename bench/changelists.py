@@ -316,6 +316,8 @@ def cases() -> list[tuple[str, str, str, dict[str, str]]]:
         ("lead: sorted by name", "admin", url("lead"), {"o": column("admin", Lead, "full_name_display")}),
         ("lead: sorted by status, descending", "admin", url("lead"), {"o": f"-{column('admin', Lead, 'status_label')}"}),
         ("lead: sorted by campaign", "admin", url("lead"), {"o": column("admin", Lead, "campaign")}),
+        ("lead: sorted by owner", "admin", url("lead"), {"o": column("admin", Lead, "owner")}),
+        ("lead: sorted by owner, descending", "admin", url("lead"), {"o": f"-{column('admin', Lead, 'owner')}"}),
         ("lead: search e-mail", "admin", url("lead"), {"q": email}),
         ("lead: search e-mail beginning", "admin", url("lead"), {"q": "anna.smirnova123"}),
         ("lead: search e-mail domain", "admin", url("lead"), {"q": "demo.example"}),

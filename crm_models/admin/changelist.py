@@ -5,6 +5,8 @@ Django counts every filtered row for every page (a scan of the table at a
 million rows) and breaks a sort's ties by "-pk", an ordering no index returns.
 Here the count stops at COUNT_LIMIT rows, and a sort's ties are broken by the
 model's own (date, id) ordering, which the (column, date, id) indexes return.
+A sort by the name of a row that may be missing (a lead's owner) reads the
+rows with a name and those without as two parts (page_keys).
 """
 
 import sys
@@ -13,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import connections
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Lower
@@ -100,7 +103,7 @@ class CappedCountPaginator(Paginator):
         # The page's keys first, then its rows by key: sorting the keys alone
         # keeps the sort narrow where a sort by another table's column reads
         # many rows (the leads of the first campaign by name).
-        keys = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        keys = page_keys(queryset, bottom, self.per_page + 1)
         if not keys and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
         more = len(keys) > self.per_page
@@ -112,6 +115,68 @@ class CappedCountPaginator(Paginator):
         by_key = rows_by_key(queryset, keys[: self.per_page])
         rows = [by_key[key] for key in keys[: self.per_page] if key in by_key]
         return Page(rows, number, self)
+
+
+def page_keys(queryset: QuerySet, bottom: int, size: int) -> list[Any]:
+    """The keys of `size` rows from row `bottom` on, in the list's order.
+
+    A list sorted by the name of a row that may be missing (a lead's owner,
+    an interaction's author) is read as two parts, in the order the database
+    gives the missing names (after the others ascending on PostgreSQL): the
+    rows with a name, joined to their named rows, which PostgreSQL then reads
+    name by name from the (column, date, id) index; and the rows without, by
+    the rest of the order. In one query the outer join holding the missing
+    names made it join and sort the whole table."""
+    parts = named_parts(queryset)
+    if parts is None:
+        return list(queryset.values_list("pk", flat=True)[bottom : bottom + size])
+    first, second = parts
+    keys = list(first.values_list("pk", flat=True)[bottom : bottom + size])
+    if len(keys) < size:
+        start = 0 if keys else bottom - first.count()
+        keys += second.values_list("pk", flat=True)[start : start + size - len(keys)]
+    return keys
+
+
+def named_parts(queryset: QuerySet) -> tuple[QuerySet, QuerySet] | None:
+    """(first part, second part) of a list sorted first by a field of a row its
+    rows may lack (see page_keys); None for any other list."""
+    ordering = list(queryset.query.order_by)
+    if not ordering or queryset.query.combinator or queryset.query.distinct:
+        return None
+    first = ordering[0]
+    if isinstance(first, str):
+        path, descending = first.removeprefix("-"), first.startswith("-")
+    elif isinstance(first, OrderBy) and not (first.nulls_first or first.nulls_last):
+        path, descending = path_of(first), first.descending
+    else:
+        return None
+    relation, _, rest = path.partition(LOOKUP_SEP)
+    try:
+        field = queryset.model._meta.get_field(relation)
+    except FieldDoesNotExist:
+        return None
+    if not (rest and LOOKUP_SEP not in rest and field.concrete and field.many_to_one and field.null):
+        return None
+    try:
+        name = field.related_model._meta.get_field(rest)  # type: ignore[union-attr]
+    except FieldDoesNotExist:
+        return None
+    # The rest of the order without the keys read through the relation: the
+    # rows without a related row hold none of them.
+    rest_of_order = [
+        key for key in ordering[1:] if not path_of_key(key).startswith(f"{relation}{LOOKUP_SEP}")
+    ]
+    if getattr(name, "null", True) or not rest_of_order:
+        return None  # a row with a related row but no name would be in neither part
+    named = queryset.filter(**{f"{path}__isnull": False})  # an inner join: every row has a name
+    unnamed = queryset.filter(**{f"{relation}__isnull": True}).order_by(*rest_of_order)
+    missing_last = connections[queryset.db].features.nulls_order_largest != descending
+    return (named, unnamed) if missing_last else (unnamed, named)
+
+
+def path_of_key(key: Any) -> str:
+    return path_of(key) if isinstance(key, OrderBy) else str(key).removeprefix("-")
 
 
 def select_related_paths(related: dict, parent: str = "") -> list[str]:

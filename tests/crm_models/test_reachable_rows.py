@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from crm_models.admin import changelist
 from crm_models.admin.contract import ContractAdmin
+from crm_models.admin.interaction import InteractionAdmin
 from crm_models.admin.lead import LeadAdmin
-from crm_models.models import Contract, Lead
-from tests.factories import ContractFactory, CustomerFactory, LeadFactory
+from crm_models.models import Contract, Interaction, Lead
+from tests.factories import ContractFactory, CustomerFactory, InteractionFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,7 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(changelist, "COUNT_LIMIT", 5)
     monkeypatch.setattr(LeadAdmin, "list_per_page", PER_PAGE)
     monkeypatch.setattr(ContractAdmin, "list_per_page", PER_PAGE)
+    monkeypatch.setattr(InteractionAdmin, "list_per_page", PER_PAGE)
 
 
 def newest_first(queryset: object) -> list[int]:
@@ -159,3 +161,63 @@ def test_an_estimate_above_the_truth_offers_only_pages_with_rows(
     assert len(responses) == 3
     assert "8 rows" in footer(responses[-1])
     assert client.get(url, {"p": "14"}).status_code == 302
+
+
+def keys_in_one_query(response: object) -> list[int]:
+    """The list's rows in its order, read by the plain single query."""
+    return list(response.context["cl"].queryset.values_list("pk", flat=True))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("order", ["6", "-6"])
+def test_a_list_sorted_by_owner_reaches_every_row_in_order(
+    small_pages: None, operator: User, client_for: Callable[[User], Client], order: str
+) -> None:
+    """Sorted by a name some rows lack (the queue has no owner), the list is
+    read in two parts (changelist.page_keys): their pages together are the
+    order of the one query, the queue after the named rows ascending on
+    PostgreSQL and before them descending."""
+    other = UserFactory(username="aaron")
+    mine = LeadFactory.create_batch(5, owner=operator)
+    queue = LeadFactory.create_batch(4, owner=None)
+    LeadFactory.create_batch(3, owner=other)  # not the operator's: outside the scope
+    client = client_for(operator)
+    url = reverse("admin:crm_models_lead_changelist")
+    rows, responses = walk(client, url, {"o": order})
+    assert responses[0].context["cl"].paginator.estimated is True
+    assert rows == keys_in_one_query(responses[0])
+    assert sorted(rows) == sorted(lead.pk for lead in [*mine, *queue])
+    if connection.vendor == "postgresql":
+        owners = [Lead.objects.get(pk=pk).owner_id for pk in rows]
+        expected = [operator.pk] * 5 + [None] * 4
+        assert owners == (expected if order == "6" else expected[::-1])
+
+
+@pytest.mark.parametrize("order", ["5", "-5"])
+def test_interactions_sorted_by_author_reach_every_row_in_order(
+    small_pages: None, administrator: User, client_for: Callable[[User], Client], order: str
+) -> None:
+    authors = [UserFactory(username=name) for name in ("zoe", "bob", "mia")]
+    for index in range(10):
+        InteractionFactory(author=authors[index % 3] if index % 4 else None)
+    client = client_for(administrator)
+    rows, responses = walk(client, reverse("admin:crm_models_interaction_changelist"), {"o": order})
+    assert responses[0].context["cl"].paginator.estimated is True
+    assert len(rows) == 10
+    assert rows == keys_in_one_query(responses[0])
+    names = [Interaction.objects.get(pk=pk).author for pk in rows]
+    named = [author.username for author in names if author is not None]
+    assert named == sorted(named, reverse=order.startswith("-"))
+
+
+def test_the_named_part_joins_only_rows_with_a_name(operator: User) -> None:
+    """The first part's join is an inner one: PostgreSQL reads it name by name
+    from the index instead of joining and sorting the whole table."""
+    LeadFactory(owner=operator)
+    queryset = Lead.objects.order_by("owner__username", "-created_at", "-id")
+    parts = changelist.named_parts(queryset)
+    assert parts is not None
+    named, unnamed = parts if connection.vendor == "postgresql" else parts[::-1]
+    assert "INNER JOIN" in str(named.query)
+    assert "JOIN" not in str(unnamed.query)
+    assert changelist.named_parts(Lead.objects.order_by("campaign__name", "-id")) is None  # never missing
+    assert changelist.named_parts(Lead.objects.order_by("-created_at", "-id")) is None
