@@ -44,7 +44,12 @@ def _contract_text(name: str, customer_id: str) -> str:
     )
 
 
-_LEAD_CHANGED = " OR ".join(f"OLD.{field} IS DISTINCT FROM NEW.{field}" for field in LEAD_WORD_FIELDS)
+def _lead_changed(differs: str) -> str:
+    """Any searched field of the lead changed; `differs` is the database's
+    null-safe "not equal" (SQLite's IS NOT: IS DISTINCT FROM only from 3.39)."""
+    return " OR ".join(f"OLD.{field} {differs} NEW.{field}" for field in LEAD_WORD_FIELDS)
+
+
 _LEAD_COLUMNS = ", ".join(LEAD_WORD_FIELDS)
 
 POSTGRESQL_INSTALL = [
@@ -92,7 +97,7 @@ POSTGRESQL_INSTALL = [
     """,
     f"""
     CREATE TRIGGER crm_lead_passes_search_text AFTER UPDATE OF {_LEAD_COLUMNS} ON {LEAD}
-    FOR EACH ROW WHEN ({_LEAD_CHANGED})
+    FOR EACH ROW WHEN ({_lead_changed("IS DISTINCT FROM")})
     EXECUTE FUNCTION crm_lead_passes_search_text()
     """,
 ]
@@ -125,7 +130,7 @@ SQLITE_INSTALL = [
     f"""CREATE TRIGGER crm_contract_search_text_update AFTER UPDATE OF name, customer_id, search_text
     ON {CONTRACT} BEGIN {_SQLITE_CONTRACT_BODY} END""",
     f"""CREATE TRIGGER crm_lead_passes_search_text AFTER UPDATE OF {_LEAD_COLUMNS} ON {LEAD}
-    WHEN {_LEAD_CHANGED}
+    WHEN {_lead_changed("IS NOT")}
     BEGIN UPDATE {CUSTOMER} SET search_text = '' WHERE lead_id = NEW.id; END""",
 ]
 SQLITE_UNINSTALL = [
