@@ -145,12 +145,11 @@ def named_parts(queryset: QuerySet) -> tuple[QuerySet, QuerySet] | None:
     if not ordering or queryset.query.combinator or queryset.query.distinct:
         return None
     first = ordering[0]
-    if isinstance(first, str):
-        path, descending = first.removeprefix("-"), first.startswith("-")
-    elif isinstance(first, OrderBy) and not (first.nulls_first or first.nulls_last):
-        path, descending = path_of(first), first.descending
-    else:
+    if not isinstance(first, str | OrderBy) or (
+        isinstance(first, OrderBy) and (first.nulls_first or first.nulls_last)
+    ):
         return None
+    path, descending = path_of_key(first), is_descending(first)
     relation, _, rest = path.partition(LOOKUP_SEP)
     try:
         field = queryset.model._meta.get_field(relation)
