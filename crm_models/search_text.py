@@ -102,6 +102,15 @@ POSTGRESQL_INSTALL = [
     """,
 ]
 
+# ALWAYS: also under `session_replication_role = replica`, which demo_data's
+# bulk load sets to skip the foreign-key checks (its rows need their words too).
+POSTGRESQL_ALWAYS = [
+    f"ALTER TABLE {CUSTOMER} ENABLE ALWAYS TRIGGER crm_customer_search_text",
+    f"ALTER TABLE {CONTRACT} ENABLE ALWAYS TRIGGER crm_contract_search_text",
+    f"ALTER TABLE {CUSTOMER} ENABLE ALWAYS TRIGGER crm_customer_passes_search_text",
+    f"ALTER TABLE {LEAD} ENABLE ALWAYS TRIGGER crm_lead_passes_search_text",
+]
+
 POSTGRESQL_UNINSTALL = [
     f"DROP TRIGGER IF EXISTS crm_lead_passes_search_text ON {LEAD}",
     f"DROP TRIGGER IF EXISTS crm_customer_passes_search_text ON {CUSTOMER}",
@@ -154,7 +163,7 @@ FILL = [
 
 def install_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
-        return [*FILL, *POSTGRESQL_INSTALL]
+        return [*FILL, *POSTGRESQL_INSTALL, *POSTGRESQL_ALWAYS]
     if vendor == "sqlite":
         return [*FILL, *SQLITE_INSTALL]
     return []

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -109,3 +110,23 @@ def test_demo_data_has_owners_a_queue_rules_and_lost_reasons(demo: dict[str, int
         assert not model.objects.filter(created_at__gt=now).exists(), model.__name__
     assert not Interaction.objects.filter(happened_at__gt=now).exists()
     assert not Lead.objects.filter(converted_at__gt=now).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk load through COPY is PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bulk_load_gives_customers_and_contracts_their_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the large-mode threshold demo_data loads through COPY with the
+    foreign-key triggers off (replica mode); the search-text triggers still run."""
+    monkeypatch.setattr("crm_models.management.commands.demo_data.LARGE_MODE_THRESHOLD", 100)
+    call_command("demo_data", leads=400, verbosity=0)
+
+    assert Lead.objects.count() == 400
+    customers = list(Customer.objects.select_related("lead"))
+    assert customers
+    for customer in customers:
+        lead = customer.lead
+        assert customer.search_text == f"{lead.first_name} {lead.last_name} {lead.company} {lead.email}"
+    contracts = list(Contract.objects.select_related("customer"))
+    assert len(contracts) >= len(customers)
+    for contract in contracts:
+        assert contract.search_text == f"{contract.name} {contract.customer.search_text}"
