@@ -16,7 +16,7 @@ from crm_models.admin.changelist import named_parts
 from crm_models.models import Contract, Customer, Interaction, Lead
 from crm_models.selectors import import_plans
 from crm_models.selectors.search import contract_search_q, customer_search_q, lead_search_q
-from tests.factories import CustomerFactory
+from tests.factories import ContractFactory, CustomerFactory, LeadFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -152,6 +152,20 @@ def test_contract_search_uses_the_contract_words_index() -> None:
 
 @pytest.mark.usefixtures("without_sort_indexes")
 def test_contract_search_of_a_phone_uses_the_name_and_phone_indexes() -> None:
+    # Statistics of a few hundred leads, so the plan does not hang on how
+    # earlier tests left the empty tables' row estimates: with them it could
+    # as well read the lead of every customer by key as probe the phones.
+    lead = LeadFactory()
+    Lead.objects.bulk_create(
+        Lead(
+            first_name="Lead", email=f"bulk{n}@client.example", phone=f"+7927{n:07d}", campaign=lead.campaign
+        )
+        for n in range(500)
+    )
+    customer = CustomerFactory()
+    ContractFactory.create_batch(3, customer=customer)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_models_lead, crm_models_customer, crm_models_contract")
     condition = contract_search_q(term="000-04-18")
     assert condition is not None
     explained = plan(Contract.objects.filter(condition).order_by())
@@ -267,10 +281,14 @@ def test_no_single_column_indexes_under_the_composites() -> None:
     ]
 
 
-def test_connections_ask_for_ssd_planner_costs_and_no_jit() -> None:
+def test_connections_ask_for_ssd_planner_costs_no_jit_and_no_parallel_workers() -> None:
     """settings.DATABASE_PLANNER_OPTIONS: with the server's default (4) the
     planner scans every interaction rather than probe them by a search's
-    leads; JIT would compile every costly search before running it."""
+    leads; JIT would compile every costly search before running it; parallel
+    workers take longer to start than a search's page takes to read."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('random_page_cost'), current_setting('jit')")
-        assert cursor.fetchone() == ("1.1", "off")
+        cursor.execute(
+            "SELECT current_setting('random_page_cost'), current_setting('jit'), "
+            "current_setting('max_parallel_workers_per_gather')"
+        )
+        assert cursor.fetchone() == ("1.1", "off", "0")
