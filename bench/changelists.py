@@ -391,12 +391,6 @@ def django_defaults() -> Iterator[None]:
             with connection.cursor() as cursor:
                 for name in search_indexes:
                     cursor.execute(f"DROP INDEX IF EXISTS {name}")
-                # PostgreSQL's own parallel workers, which the project's
-                # connections turn off (settings: DATABASE_PLANNER_OPTIONS).
-                cursor.execute(
-                    "SELECT set_config(name, boot_val, true) FROM pg_settings "
-                    "WHERE name = 'max_parallel_workers_per_gather'"
-                )
             yield
             transaction.set_rollback(True)  # the indexes come back
     finally:

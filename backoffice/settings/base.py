@@ -117,16 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # scanning a million interactions to probing them by the few thousand leads
     # a search found (README, "Performance"). JIT compilation pays off for long
     # analytical queries only: on a list page's search it adds tens of
-    # milliseconds of compiling to every run. Parallel workers likewise: each
-    # takes milliseconds to start, more than a list page's queries take to run,
-    # and on a busy server they take CPUs from other requests. Sent as a
-    # connection option; an `options` in DATABASE_URL wins, and
-    # DATABASE_PLANNER_OPTIONS="" sends none (for a server tuned by its DBA, or
-    # a pooler that refuses startup options).
-    planner_options = env.str(
-        "DATABASE_PLANNER_OPTIONS",
-        default="-c random_page_cost=1.1 -c jit=off -c max_parallel_workers_per_gather=0",
-    )
+    # milliseconds of compiling to every run. Sent as a connection option; an
+    # `options` in DATABASE_URL wins, and DATABASE_PLANNER_OPTIONS="" sends none
+    # (for a server tuned by its DBA, or a pooler that refuses startup options).
+    planner_options = env.str("DATABASE_PLANNER_OPTIONS", default="-c random_page_cost=1.1 -c jit=off")
     if planner_options:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", planner_options)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -90,7 +90,7 @@ def test_production_defaults_are_local_files_database_cache_and_a_pool() -> None
     assert found["session"] == "django.contrib.sessions.backends.db"
     assert found["pool"] == {"min_size": 2, "max_size": 4, "timeout": 10.0, "max_lifetime": 1800}
     assert found["conn_max_age"] == 0
-    assert found["planner"] == "-c random_page_cost=1.1 -c jit=off -c max_parallel_workers_per_gather=0"
+    assert found["planner"] == "-c random_page_cost=1.1 -c jit=off"
 
 
 def test_production_takes_s3_storage_and_redis_from_the_environment() -> None:

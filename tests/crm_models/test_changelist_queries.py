@@ -19,8 +19,13 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, user permissions, group permissions, the user's groups.
 REQUEST_QUERIES = 5
-# The (capped) count and the page itself.
-LIST_QUERIES = 2
+# The page's reads run in a transaction of their own that asks for no
+# parallel workers (changelist.without_parallel_workers): inside the test's
+# transaction a savepoint, its SET LOCAL and its release (in a request, the SET
+# LOCAL between BEGIN and COMMIT).
+NO_PARALLEL_WORKERS = 3
+# The (capped) count and the page itself, in that transaction.
+LIST_QUERIES = NO_PARALLEL_WORKERS + 2
 # The options of a related-model dropdown filter (service).
 FILTER_CHOICES = 1
 # The chosen option of an autocomplete filter (owner, account manager), shown
@@ -80,7 +85,12 @@ CASES = [
         REQUEST_QUERIES + CHANNEL_DATES + LIST_QUERIES,
     ),
     # A channel without leads: known empty from its dates, nothing counted.
-    ("operator", "lead", {"campaign__channel__exact": "display"}, REQUEST_QUERIES + CHANNEL_DATES),
+    (
+        "operator",
+        "lead",
+        {"campaign__channel__exact": "display"},
+        REQUEST_QUERIES + CHANNEL_DATES + NO_PARALLEL_WORKERS,
+    ),
     ("manager", "customer", {}, REQUEST_QUERIES + LIST_QUERIES),
     ("manager", "customer", {"q": "lead"}, REQUEST_QUERIES + LIST_QUERIES),
     # Two words no customer's lead has.
@@ -408,7 +418,8 @@ def test_a_long_searched_list_reads_its_page_rows_by_key_alone(
     assert [lead.pk for lead in cl.result_list] == [lead.pk for lead in newest_first[3:6]]
     assert cl.paginator.estimated
     assert cl.multi_page
-    keys, rows = (query["sql"] for query in queries.captured_queries[-2:])
+    reads = [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
+    keys, rows = reads[-2:]
     assert "petr" in keys.lower()
     # The related rows in the same query; no search condition.
     assert "crm_models_campaign" in rows
@@ -450,3 +461,27 @@ def test_the_count_reads_only_the_keys(operator: User, client_for: Callable[[Use
     assert response.context["cl"].result_count == 1
     (count,) = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
     assert "crm_models_interaction" not in count
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parallel workers")
+@pytest.mark.django_db(transaction=True)
+def test_a_page_is_read_without_parallel_workers_and_the_setting_ends_with_it(
+    operator: User, client_for: Callable[[User], Client]
+) -> None:
+    LeadFactory(owner=operator, first_name="Ivan")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        (before,) = cursor.fetchone()
+    assert before != "0"  # the server's own setting, which other pages keep
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(operator).get(reverse("admin:crm_models_lead_changelist"), {"q": "Ivan"})
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 1
+    statements = [query["sql"] for query in queries.captured_queries]
+    setting = statements.index("SET LOCAL max_parallel_workers_per_gather = 0")
+    assert statements[setting + 1].startswith("SELECT COUNT(*)"), statements[setting + 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone() == (before,)
