@@ -464,7 +464,7 @@ def test_the_count_reads_only_the_keys(operator: User, client_for: Callable[[Use
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parallel workers")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_page_is_read_without_parallel_workers_and_the_setting_ends_with_it(
     operator: User, client_for: Callable[[User], Client]
 ) -> None:

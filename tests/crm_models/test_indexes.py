@@ -13,10 +13,10 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from crm_models.admin.changelist import named_parts
-from crm_models.models import Contract, Customer, Interaction, Lead
+from crm_models.models import Contract, Customer, Interaction, Lead, LeadStatus
 from crm_models.selectors import import_plans
 from crm_models.selectors.search import contract_search_q, customer_search_q, lead_search_q
-from tests.factories import ContractFactory, CustomerFactory, LeadFactory
+from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -152,18 +152,37 @@ def test_contract_search_uses_the_contract_words_index() -> None:
 
 @pytest.mark.usefixtures("without_sort_indexes")
 def test_contract_search_of_a_phone_uses_the_name_and_phone_indexes() -> None:
-    # Statistics of a few hundred leads, so the plan does not hang on how
-    # earlier tests left the empty tables' row estimates: with them it could
-    # as well read the lead of every customer by key as probe the phones.
-    lead = LeadFactory()
-    Lead.objects.bulk_create(
+    # Statistics of a few hundred customers and contracts, so that the plan
+    # does not hang on the row estimates earlier tests left in empty tables:
+    # with few customers it could as well read each one's lead by key as
+    # probe the phones.
+    sample = ContractFactory()
+    customer = sample.customer
+    leads = Lead.objects.bulk_create(
         Lead(
-            first_name="Lead", email=f"bulk{n}@client.example", phone=f"+7927{n:07d}", campaign=lead.campaign
+            first_name="Lead",
+            email=f"bulk{n}@client.example",
+            phone=f"+7927{n:07d}",
+            campaign=customer.lead.campaign,
+            status=LeadStatus.CONVERTED,
         )
-        for n in range(500)
+        for n in range(400)
     )
-    customer = CustomerFactory()
-    ContractFactory.create_batch(3, customer=customer)
+    customers = Customer.objects.bulk_create(
+        Customer(lead=lead, account_manager=customer.account_manager) for lead in leads
+    )
+    Contract.objects.bulk_create(
+        Contract(
+            name=f"Bulk {number}",
+            customer=other,
+            service=sample.service,
+            start_date=sample.start_date,
+            end_date=sample.end_date,
+            amount=sample.amount,
+            signed_at=sample.signed_at,
+        )
+        for number, other in enumerate(customers)
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_models_lead, crm_models_customer, crm_models_contract")
     condition = contract_search_q(term="000-04-18")
